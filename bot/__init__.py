@@ -1,0 +1,3 @@
+"""Backend Consultant: the platform-neutral core."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,46 @@
+"""Content routing: pasted DDL, EXPLAIN output and the like go to analyzers through this registry."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class Analysis:
+    analyzer: str
+    # Markdown for people: `summary` is the compact headline, `report` the full result.
+    summary: str
+    report: str
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    # Knowledge note ids the result links to; the engine cites them.
+    notes: list[str] = field(default_factory=list)
+    problem_type: str = "design"
+
+
+class Analyzer(ABC):
+    name: str = "analyzer"
+
+    @abstractmethod
+    def detect(self, text: str) -> bool:
+        """Whether this text carries content the analyzer understands."""
+
+    @abstractmethod
+    def analyze(self, text: str, options: dict[str, Any] | None = None) -> Analysis:
+        ...
+
+
+class AnalyzerRegistry:
+    def __init__(self, analyzers: list[Analyzer] | None = None) -> None:
+        self._analyzers: list[Analyzer] = list(analyzers or [])
+
+    def register(self, analyzer: Analyzer) -> None:
+        self._analyzers.append(analyzer)
+
+    def get(self, name: str) -> Analyzer | None:
+        return next((a for a in self._analyzers if a.name == name), None)
+
+    def route(self, text: str) -> Analyzer | None:
+        """The first analyzer that recognises the text, in registration order."""
+        return next((a for a in self._analyzers if a.detect(text)), None)

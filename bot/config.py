@@ -1,0 +1,77 @@
+"""Settings, all read from the environment (documented in the README's configuration table)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+PACKAGED_KNOWLEDGE_DIR = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "backend-consultant"
+
+
+def _number(env: dict[str, str], name: str, default: float, *, minimum: float = 0) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum:g}, got {raw!r}")
+    return value
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    knowledge_dir: Path
+    openai_api_key: str | None = field(default=None, repr=False)
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_timeout: float = 30.0
+    llm_deadline: float = 60.0
+    max_input_chars: int = 40_000
+    history_token_budget: int = 6_000
+    log_level: str = "INFO"
+    log_format: str = "text"
+
+    @property
+    def llm_enabled(self) -> bool:
+        return bool(self.openai_api_key)
+
+    @property
+    def uses_embedded_database(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        data_dir = Path(env.get("CONSULTANT_DATA_DIR") or default_data_dir()).expanduser()
+        database_url = env.get("DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir / 'consultant.sqlite3'}"
+        # Heroku-style URLs name the driver-less scheme; SQLAlchemy async needs the driver.
+        for prefix in ("postgres://", "postgresql://"):
+            if database_url.startswith(prefix):
+                database_url = "postgresql+asyncpg://" + database_url[len(prefix):]
+        return cls(
+            data_dir=data_dir,
+            database_url=database_url,
+            knowledge_dir=Path(env.get("KNOWLEDGE_DIR") or PACKAGED_KNOWLEDGE_DIR).expanduser(),
+            openai_api_key=env.get("OPENAI_API_KEY") or None,
+            openai_base_url=env.get("OPENAI_BASE_URL") or None,
+            openai_model=env.get("OPENAI_MODEL") or "gpt-4o-mini",
+            openai_timeout=_number(env, "OPENAI_TIMEOUT", 30.0, minimum=0.1),
+            llm_deadline=_number(env, "CONSULTANT_LLM_DEADLINE", 60.0, minimum=0.1),
+            max_input_chars=int(_number(env, "CONSULTANT_MAX_INPUT_CHARS", 40_000, minimum=100)),
+            history_token_budget=int(_number(env, "CONSULTANT_HISTORY_TOKENS", 6_000, minimum=200)),
+            log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
+            log_format=(env.get("LOG_FORMAT") or "text").lower(),
+        )

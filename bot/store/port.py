@@ -1,0 +1,62 @@
+"""The storage port: threads, turns, case facts, processed events and feedback."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from bot.errors import ConsultantError
+
+ThreadKey = tuple[str, str, str, str]  # (platform, tenant, channel, thread)
+
+
+@dataclass(frozen=True)
+class Turn:
+    id: str
+    role: Literal["user", "assistant", "context"]
+    text: str
+    created_at: datetime
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+class StoreError(ConsultantError):
+    """The database is unreachable or refused the operation."""
+
+
+class Store(ABC):
+    @abstractmethod
+    async def thread_id(self, key: ThreadKey) -> str:
+        """Return the id of the thread with this key, creating it on first use."""
+
+    @abstractmethod
+    async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:
+        """Store one turn and return its id."""
+
+    @abstractmethod
+    async def turns(self, thread_id: str) -> list[Turn]:
+        """All turns of a thread, oldest first."""
+
+    @abstractmethod
+    async def facts(self, thread_id: str) -> dict[str, str]:
+        ...
+
+    @abstractmethod
+    async def save_facts(self, thread_id: str, facts: dict[str, str]) -> None:
+        """Upsert the given facts; facts not named are kept."""
+
+    @abstractmethod
+    async def claim_event(self, key: str, platform: str) -> bool:
+        """Record a delivery; False when the key was already claimed (a duplicate)."""
+
+    @abstractmethod
+    async def add_feedback(self, answer_id: str, user: str, value: str, platform: str) -> None:
+        ...
+
+    @abstractmethod
+    async def ping(self) -> None:
+        """Raise StoreError when the database cannot be reached."""
+
+    async def close(self) -> None:  # pragma: no cover - optional for fakes
+        return None
