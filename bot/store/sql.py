@@ -1,0 +1,180 @@
+"""The SQLAlchemy (async) implementation of the store port: SQLite by default, PostgreSQL via DATABASE_URL."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, insert, select
+from sqlalchemy.exc import IntegrityError, OperationalError, InterfaceError, DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bot.store import tables as t
+from bot.store.port import Store, StoreError, ThreadKey, Turn
+
+_UNREACHABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
+
+
+def new_id() -> str:
+    """Time-ordered ids, so turns created within the same clock tick still sort in insertion order."""
+    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _describe(url: str) -> str:
+    """The URL without its password, for error messages."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def make_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
+            cursor = dbapi_conn.cursor()
+            # WAL lets the console and a server share the file; foreign keys are off by default in SQLite.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10)
+
+
+class SqlStore(Store):
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        # Thread ids never change once created, so the natural-key lookup is cached per process.
+        self._thread_ids: dict[ThreadKey, str] = {}
+
+    @classmethod
+    def from_url(cls, url: str) -> SqlStore:
+        return cls(make_engine(url))
+
+    async def _run(self, fn):  # noqa: ANN001, ANN202
+        try:
+            async with self.engine.begin() as conn:
+                return await fn(conn)
+        except IntegrityError:
+            raise
+        except _UNREACHABLE as exc:
+            raise StoreError(f"database unreachable at {_describe(str(self.engine.url))}: {exc.__class__.__name__}") from exc
+        except DBAPIError as exc:
+            raise StoreError(f"database error: {str(exc.orig).splitlines()[0] if exc.orig else exc}") from exc
+
+    async def thread_id(self, key: ThreadKey) -> str:
+        if key in self._thread_ids:
+            return self._thread_ids[key]
+        platform, tenant, channel, thread = key
+        where = (t.threads.c.platform == platform) & (t.threads.c.tenant == tenant) & (
+            t.threads.c.channel == channel) & (t.threads.c.thread == thread)
+
+        async def find(conn):  # noqa: ANN001, ANN202
+            return (await conn.execute(select(t.threads.c.id).where(where))).scalar()
+
+        found = await self._run(find)
+        if found is None:
+            new = new_id()
+
+            async def create(conn):  # noqa: ANN001, ANN202
+                await conn.execute(insert(t.threads).values(
+                    id=new, platform=platform, tenant=tenant, channel=channel, thread=thread, created_at=_now()))
+
+            try:
+                await self._run(create)
+                found = new
+            except IntegrityError:  # another process created it first
+                found = await self._run(find)
+        self._thread_ids[key] = found
+        return found
+
+    async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:
+        turn_id = new_id()
+
+        async def add(conn):  # noqa: ANN001, ANN202
+            await conn.execute(insert(t.messages).values(
+                id=turn_id, thread_id=thread_id, role=role, text=text, meta=meta or {}, created_at=_now()))
+
+        await self._run(add)
+        return turn_id
+
+    async def turns(self, thread_id: str) -> list[Turn]:
+        async def read(conn):  # noqa: ANN001, ANN202
+            rows = await conn.execute(
+                select(t.messages.c.id, t.messages.c.role, t.messages.c.text, t.messages.c.created_at, t.messages.c.meta)
+                .where(t.messages.c.thread_id == thread_id)
+                .order_by(t.messages.c.created_at, t.messages.c.id))
+            return [Turn(r.id, r.role, r.text, r.created_at, r.meta or {}) for r in rows]
+
+        return await self._run(read)
+
+    async def facts(self, thread_id: str) -> dict[str, str]:
+        async def read(conn):  # noqa: ANN001, ANN202
+            rows = await conn.execute(select(t.case_facts.c.name, t.case_facts.c.value)
+                                      .where(t.case_facts.c.thread_id == thread_id))
+            return {r.name: r.value for r in rows}
+
+        return await self._run(read)
+
+    async def save_facts(self, thread_id: str, facts: dict[str, str]) -> None:
+        if not facts:
+            return
+
+        async def upsert(conn):  # noqa: ANN001, ANN202
+            existing = {r.name for r in await conn.execute(
+                select(t.case_facts.c.name).where(t.case_facts.c.thread_id == thread_id))}
+            for name, value in facts.items():
+                if name in existing:
+                    await conn.execute(t.case_facts.update()
+                                       .where((t.case_facts.c.thread_id == thread_id) & (t.case_facts.c.name == name))
+                                       .values(value=value, updated_at=_now()))
+                else:
+                    await conn.execute(insert(t.case_facts).values(
+                        thread_id=thread_id, name=name, value=value, updated_at=_now()))
+
+        await self._run(upsert)
+
+    async def claim_event(self, key: str, platform: str) -> bool:
+        async def claim(conn):  # noqa: ANN001, ANN202
+            await conn.execute(insert(t.processed_events).values(key=key[:255], platform=platform, created_at=_now()))
+
+        try:
+            await self._run(claim)
+        except IntegrityError:
+            return False
+        return True
+
+    async def add_feedback(self, answer_id: str, user: str, value: str, platform: str) -> None:
+        async def upsert(conn):  # noqa: ANN001, ANN202
+            where = (t.feedback.c.answer_id == answer_id) & (t.feedback.c.user == user)
+            changed = await conn.execute(t.feedback.update().where(where).values(value=value, created_at=_now()))
+            if changed.rowcount == 0:
+                await conn.execute(insert(t.feedback).values(
+                    answer_id=answer_id, user=user, value=value, platform=platform, created_at=_now()))
+
+        try:
+            await self._run(upsert)
+        except IntegrityError as exc:
+            raise StoreError(f"feedback refers to an unknown answer {answer_id!r}") from exc
+
+    async def ping(self) -> None:
+        async def select_one(conn):  # noqa: ANN001, ANN202
+            await conn.execute(select(1))
+
+        await self._run(select_one)
+
+    async def close(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,62 @@
+"""Table definitions. The schema itself is owned by the Alembic migrations next to this file."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, MetaData, String, Table, Text, UniqueConstraint
+
+metadata = MetaData()
+
+threads = Table(
+    "threads",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("tenant", String(128), nullable=False),
+    Column("channel", String(256), nullable=False),
+    Column("thread", String(512), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # Looked up on every turn by its natural key.
+    UniqueConstraint("platform", "tenant", "channel", "thread", name="uq_threads_key"),
+)
+
+messages = Table(
+    "messages",
+    metadata,
+    Column("id", String(32), primary_key=True),
+    Column("thread_id", String(32), ForeignKey("threads.id", ondelete="CASCADE"), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("text", Text, nullable=False),
+    Column("meta", JSON, nullable=False, default=dict),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    # A thread's turns are always read in order.
+    Index("ix_messages_thread_created", "thread_id", "created_at"),
+)
+
+case_facts = Table(
+    "case_facts",
+    metadata,
+    Column("thread_id", String(32), ForeignKey("threads.id", ondelete="CASCADE"), primary_key=True),
+    Column("name", String(64), primary_key=True),
+    Column("value", Text, nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+processed_events = Table(
+    "processed_events",
+    metadata,
+    # The idempotency key: a duplicate delivery fails this primary key, whichever replica receives it.
+    Column("key", String(255), primary_key=True),
+    Column("platform", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_processed_events_created", "created_at"),
+)
+
+feedback = Table(
+    "feedback",
+    metadata,
+    Column("answer_id", String(32), ForeignKey("messages.id", ondelete="CASCADE"), primary_key=True),
+    Column("user", String(128), primary_key=True),
+    Column("value", String(16), nullable=False),
+    Column("platform", String(16), nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
