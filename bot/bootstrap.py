@@ -1,0 +1,79 @@
+"""The one place where the core is wired: settings -> store, retriever, LLM, analyzers -> engine."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from bot.analyzers import AnalyzerRegistry
+from bot.config import Settings
+from bot.engine import Engine, EngineSettings
+from bot.history import TokenCounter
+from bot.knowledge.port import Retriever
+from bot.llm.port import LLM
+from bot.store.port import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class App:
+    settings: Settings
+    store: Store
+    engine: Engine
+
+    async def close(self) -> None:
+        await self.store.close()
+
+
+def build_llm(settings: Settings) -> LLM | None:
+    if not settings.llm_enabled:
+        return None
+    from bot.llm.openai_llm import OpenAIChat, build_client
+
+    return OpenAIChat(build_client(settings), settings.openai_model, settings.llm_deadline)
+
+
+def build_retriever(settings: Settings) -> Retriever:
+    from bot.knowledge.index import FTS5Retriever
+
+    return FTS5Retriever(settings.knowledge_dir, settings.data_dir)
+
+
+def build_analyzers() -> AnalyzerRegistry:
+    registry = AnalyzerRegistry()
+    try:
+        from bot.review.analyzer import SchemaReviewAnalyzer
+    except ImportError:  # the review capability is optional until it is installed
+        log.info("schema review not available")
+    else:
+        registry.register(SchemaReviewAnalyzer())
+    from bot.explain import ExplainAnalyzer
+
+    registry.register(ExplainAnalyzer())
+    return registry
+
+
+async def build_app(settings: Settings | None = None, *, store: Store | None = None, llm: LLM | None = None,
+                    retriever: Retriever | None = None, migrate: bool | None = None) -> App:
+    """Build the app; explicit arguments replace the configured parts (tests pass fakes this way)."""
+    settings = settings or Settings.from_env()
+    if store is None:
+        from bot.store.migrate import upgrade
+        from bot.store.sql import SqlStore
+
+        sql_store = SqlStore.from_url(settings.database_url)
+        # The embedded default migrates itself; a shared PostgreSQL is migrated by `consultant db upgrade`.
+        if migrate if migrate is not None else settings.uses_embedded_database:
+            await upgrade(sql_store.engine)
+        store = sql_store
+    engine = Engine(
+        store=store,
+        retriever=retriever or build_retriever(settings),
+        llm=llm if llm is not None else build_llm(settings),
+        analyzers=build_analyzers(),
+        settings=EngineSettings(max_input_chars=settings.max_input_chars,
+                                history_token_budget=settings.history_token_budget),
+        token_counter=TokenCounter(settings.openai_model),
+    )
+    return App(settings=settings, store=store, engine=engine)

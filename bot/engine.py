@@ -1,0 +1,195 @@
+"""The conversation engine: handle(inbound) -> reply, the same for every surface."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.analyzers import Analysis, AnalyzerRegistry
+from bot.classify import classify
+from bot.compose import compose_offline
+from bot.facts import extract_facts, merge_facts
+from bot.help import HELP, REVIEW_UNAVAILABLE, REVIEW_USAGE
+from bot.history import TokenCounter, trim_history
+from bot.knowledge.port import Note, Retriever
+from bot.limits import screen
+from bot.llm.port import LLM, LLMError
+from bot.messages import Inbound, Reply, Source
+from bot.prompt import build_messages
+from bot.questions import choose_questions
+from bot.redact import redact
+from bot.store.port import Store, Turn
+from bot.store.sql import new_id
+
+log = logging.getLogger("bot.engine")
+
+TokenSink = Callable[[str], Awaitable[None]]
+REVIEW_COMMAND = "schema-review"
+MAX_REVIEW_CHARS = 5_000_000
+_DIALECT_FLAG = re.compile(r"^\s*--dialect[ =](postgres|postgresql|mysql|sqlite)\b\s*", re.I)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_input_chars: int = 40_000
+    history_token_budget: int = 6_000
+    max_notes: int = 3
+
+
+class _Clock:
+    """Accumulates wall time per phase of a turn for the structured log record."""
+
+    def __init__(self) -> None:
+        self.start = time.perf_counter()
+        self.phases: dict[str, float] = {"retrieval": 0.0, "llm": 0.0, "storage": 0.0}
+
+    async def timed(self, phase: str, awaitable):  # noqa: ANN001, ANN201
+        began = time.perf_counter()
+        try:
+            return await awaitable
+        finally:
+            self.phases[phase] += time.perf_counter() - began
+
+    def report(self) -> dict[str, float]:
+        out = {f"{k}_ms": round(v * 1000, 2) for k, v in self.phases.items()}
+        out["total_ms"] = round((time.perf_counter() - self.start) * 1000, 2)
+        return out
+
+
+class Engine:
+    def __init__(self, *, store: Store, retriever: Retriever, llm: LLM | None = None,
+                 analyzers: AnalyzerRegistry | None = None, settings: EngineSettings | None = None,
+                 token_counter: TokenCounter | None = None) -> None:
+        self.store = store
+        self.retriever = retriever
+        self.llm = llm
+        self.analyzers = analyzers or AnalyzerRegistry()
+        self.settings = settings or EngineSettings()
+        self.tokens = token_counter or TokenCounter()
+
+    async def handle(self, inbound: Inbound, on_token: TokenSink | None = None) -> Reply:
+        clock = _Clock()
+        turn_id = new_id()
+        is_review = inbound.kind == "command" and (inbound.command or "").lower() == REVIEW_COMMAND
+        raw = (inbound.args or "") if inbound.kind == "command" else inbound.text
+        if inbound.kind == "command" and not is_review:
+            return self._command_reply(inbound)
+        if is_review and self.analyzers.get(REVIEW_COMMAND) is None:
+            return Reply(text=REVIEW_UNAVAILABLE)
+        if is_review and not raw.strip():
+            return Reply(text=REVIEW_USAGE)
+        if problem := screen(raw, MAX_REVIEW_CHARS if is_review else self.settings.max_input_chars):
+            log.info("turn rejected", extra={"turn_id": turn_id, "platform": inbound.platform,
+                                             "tenant": inbound.tenant, "reason": problem.split(";")[0][:60]})
+            return Reply(text=problem)
+
+        text = redact(raw)
+        thread_id = await clock.timed("storage", self.store.thread_id(inbound.thread_key))
+        earlier = await clock.timed("storage", self.store.turns(thread_id))
+        stored_text = f"/{REVIEW_COMMAND} {text}" if is_review else text
+        await clock.timed("storage", self.store.add_turn(thread_id, "user", stored_text, {"kind": inbound.kind}))
+        known = await clock.timed("storage", self.store.facts(thread_id))
+        facts = merge_facts(known, extract_facts(text))
+        if facts != known:
+            await clock.timed("storage", self.store.save_facts(thread_id, facts))
+
+        analysis = self._analyze(text, forced=is_review)
+        if analysis:
+            await clock.timed("storage", self.store.add_turn(
+                thread_id, "context", f"Analysis by {analysis.analyzer}:\n{analysis.report}", {"analyzer": analysis.analyzer}))
+
+        began = time.perf_counter()
+        query = self._retrieval_query(text, earlier, analysis)
+        results = self.retriever.search(query, k=5)
+        notes = self._pick_notes(results, analysis)
+        problem_type = analysis.problem_type if analysis else classify(text, results)
+        clock.phases["retrieval"] += time.perf_counter() - began
+
+        asked = {q for t in earlier if t.role == "assistant" for q in t.meta.get("questions", [])}
+        questions = choose_questions(notes, facts, asked)
+
+        answer, mode = await self._answer(inbound, text, earlier, notes, facts, problem_type, analysis,
+                                          questions, on_token, clock)
+        reply = Reply(
+            text=answer, problem_type=problem_type, questions=questions,
+            sources=[Source(n.id, n.title) for n in notes],
+            findings=list(analysis.findings) if analysis else [], mode=mode,
+            summary=analysis.summary if analysis else None,
+        )
+        stored_answer = answer + ("\n\nQuestions:\n" + "\n".join(f"- {q}" for q in questions) if questions else "")
+        reply.answer_id = await clock.timed("storage", self.store.add_turn(thread_id, "assistant", stored_answer, {
+            "mode": mode, "problem_type": problem_type, "questions": questions,
+            "sources": [n.id for n in notes], "findings": len(reply.findings), "turn_id": turn_id}))
+        log.info("turn", extra={"turn_id": turn_id, "platform": inbound.platform, "tenant": inbound.tenant,
+                                "thread": thread_id, "mode": mode, "problem_type": problem_type,
+                                "notes": [n.id for n in notes], "analyzer": analysis.analyzer if analysis else None,
+                                **clock.report()})
+        return reply
+
+    def _command_reply(self, inbound: Inbound) -> Reply:
+        # "new" is handled by adapters (it changes the thread key); anything else gets the help text.
+        return Reply(text=HELP)
+
+    def _analyze(self, text: str, *, forced: bool) -> Analysis | None:
+        options: dict[str, str] = {}
+        if forced:
+            if match := _DIALECT_FLAG.match(text):
+                options["dialect"] = match.group(1).lower().replace("postgresql", "postgres")
+                text = text[match.end():]
+            analyzer = self.analyzers.get(REVIEW_COMMAND)
+        else:
+            analyzer = self.analyzers.route(text)
+        return analyzer.analyze(text, options) if analyzer else None
+
+    def _retrieval_query(self, text: str, earlier: list[Turn], analysis: Analysis | None) -> str:
+        query = text
+        # A short follow-up ("why is that bad?") carries little signal alone; the thread's opening question does.
+        if len(text.split()) < 8 and earlier:
+            opening = next((t.text for t in earlier if t.role == "user"), "")
+            query = f"{text} {opening[:500]}"
+        return query
+
+    def _pick_notes(self, results, analysis: Analysis | None) -> list[Note]:  # noqa: ANN001
+        picked: list[Note] = []
+        if analysis:
+            for note_id in analysis.notes[:2]:
+                if (note := self.retriever.get(note_id)) and note not in picked:
+                    picked.append(note)
+        if results:
+            best = results[0].score
+            for scored in results:
+                if len(picked) >= self.settings.max_notes:
+                    break
+                if scored.score >= 0.4 * best and scored.note not in picked:
+                    picked.append(scored.note)
+        return picked
+
+    async def _answer(self, inbound: Inbound, text: str, earlier: list[Turn], notes: list[Note],
+                      facts: dict[str, str], problem_type: str, analysis: Analysis | None,
+                      questions: list[str], on_token: TokenSink | None, clock: _Clock) -> tuple[str, str]:
+        if self.llm is None:
+            return compose_offline(notes, problem_type, facts, analysis=analysis), "offline"
+        history = trim_history(earlier, self.settings.history_token_budget, self.tokens)
+        messages = build_messages(notes=notes, facts=facts, history=history, message=text,
+                                  problem_type=problem_type, analysis=analysis, questions=questions)
+        began = time.perf_counter()
+        try:
+            if on_token is None:
+                answer = await self.llm.complete(messages)
+            else:
+                pieces: list[str] = []
+                async for piece in self.llm.stream(messages):
+                    pieces.append(piece)
+                    await on_token(piece)
+                answer = "".join(pieces)
+            if not answer.strip():
+                raise LLMError("LLM returned an empty answer")
+            return answer, "llm"
+        except LLMError as exc:
+            log.warning("llm failed, answering offline", extra={"platform": inbound.platform, "error": str(exc)})
+            return compose_offline(notes, problem_type, facts, analysis=analysis, llm_failed=True), "offline"
+        finally:
+            clock.phases["llm"] += time.perf_counter() - began

@@ -1,0 +1,134 @@
+"""Test doubles that subclass the real ports, so they cannot drift from the interfaces."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import AsyncIterator
+from datetime import datetime, timezone
+from typing import Any
+
+from bot.knowledge.port import Note, Question, Retriever, ScoredNote
+from bot.llm.port import LLM, ChatMessage, LLMError
+from bot.store.port import Store, StoreError, ThreadKey, Turn
+from bot.store.sql import new_id
+
+
+class FakeLLM(LLM):
+    """Records every request; answers with a fixed text, optionally after a delay, or fails."""
+
+    name = "fake"
+
+    def __init__(self, answer: str = "LLM answer.", *, delay: float = 0.0, fail: bool = False) -> None:
+        self.answer, self.delay, self.fail = answer, delay, fail
+        self.requests: list[list[ChatMessage]] = []
+
+    async def complete(self, messages: list[ChatMessage]) -> str:
+        self.requests.append(messages)
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        if self.fail:
+            raise LLMError("fake failure")
+        return self.answer
+
+    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+        self.requests.append(messages)
+        if self.fail:
+            raise LLMError("fake failure")
+        for word in re.findall(r"\S+\s*", self.answer):
+            yield word
+
+
+class KeywordRetriever(Retriever):
+    """Scores notes by how many of their title/alias words appear in the query."""
+
+    def __init__(self, notes: list[Note]) -> None:
+        self._notes = {n.id: n for n in notes}
+
+    def search(self, query: str, k: int = 5) -> list[ScoredNote]:
+        words = set(re.findall(r"[a-z0-9_+]+", query.lower()))
+        scored = []
+        for note in self._notes.values():
+            vocab = set(re.findall(r"[a-z0-9_+]+", " ".join((note.title, *note.aliases, *note.tags)).lower()))
+            if hits := len(words & vocab):
+                scored.append(ScoredNote(note, float(hits)))
+        return sorted(scored, key=lambda s: -s.score)[:k]
+
+    def get(self, note_id: str) -> Note | None:
+        return self._notes.get(note_id)
+
+    def notes(self) -> list[Note]:
+        return sorted(self._notes.values(), key=lambda n: n.id)
+
+
+class MemoryStore(Store):
+    def __init__(self) -> None:
+        self.threads: dict[ThreadKey, str] = {}
+        self.turns_by_thread: dict[str, list[Turn]] = {}
+        self.fact_rows: dict[str, dict[str, str]] = {}
+        self.events: set[str] = set()
+        self.feedback: list[tuple[str, str, str, str]] = []
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise StoreError("database unreachable")
+
+    async def thread_id(self, key: ThreadKey) -> str:
+        self._check()
+        return self.threads.setdefault(key, new_id())
+
+    async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:
+        self._check()
+        turn = Turn(new_id(), role, text, datetime.now(timezone.utc), meta or {})
+        self.turns_by_thread.setdefault(thread_id, []).append(turn)
+        return turn.id
+
+    async def turns(self, thread_id: str) -> list[Turn]:
+        self._check()
+        return list(self.turns_by_thread.get(thread_id, []))
+
+    async def facts(self, thread_id: str) -> dict[str, str]:
+        return dict(self.fact_rows.get(thread_id, {}))
+
+    async def save_facts(self, thread_id: str, facts: dict[str, str]) -> None:
+        self.fact_rows.setdefault(thread_id, {}).update(facts)
+
+    async def claim_event(self, key: str, platform: str) -> bool:
+        if key in self.events:
+            return False
+        self.events.add(key)
+        return True
+
+    async def add_feedback(self, answer_id: str, user: str, value: str, platform: str) -> None:
+        self.feedback.append((answer_id, user, value, platform))
+
+    async def ping(self) -> None:
+        self._check()
+
+
+def make_note(note_id: str, title: str, problem_type: str, aliases: tuple[str, ...], questions: tuple[Question, ...],
+              summary: str = "", code: str = "") -> Note:
+    confirm = "- Count the queries per request.\n- Run EXPLAIN (ANALYZE, BUFFERS) on the slowest one.\n"
+    patterns = f"### Batch the loads\nLoad related rows in one query.\n\n{code}\n"
+    return Note(
+        id=note_id, title=title, area="performance", problem_type=problem_type,
+        summary=summary or f"{title} summary.", questions=questions, aliases=aliases,
+        body=f"## How to confirm and measure\n{confirm}\n## Patterns and fixes\n{patterns}",
+        sections={"How to confirm and measure": confirm, "Patterns and fixes": patterns,
+                  "Tradeoffs": "- Not for tiny tables.\n"},
+    )
+
+
+N_PLUS_ONE = make_note(
+    "n-plus-one-queries", "N+1 queries", "performance", ("n+1", "slow", "orders", "line", "items", "orm"),
+    (Question("Which ORM are you using?", "orm"), Question("Which database and version?", "database"),
+     Question("How many queries does one request run?"), Question("Is it a list endpoint or a job?")),
+    code="```python\nOrder.objects.prefetch_related('items')  # django\n```\n\n```java\n@EntityGraph // spring\n```",
+)
+RACE = make_note(
+    "race-conditions", "Race conditions", "correctness", ("race", "twice", "double", "charge", "workers"),
+    (Question("Which database and isolation level?", "database"), Question("How do workers pick up jobs?"),
+     Question("Is the charge call idempotent?")),
+)
+FAKE_NOTES = [N_PLUS_ONE, RACE]
