@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import openai
 from openai import AsyncOpenAI
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_delay, wait_exponential_jitter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_delay, wait_random_exponential
 
 from bot.config import Settings
 from bot.llm.port import LLM, ChatMessage, LLMError
@@ -19,7 +19,8 @@ from bot.llm.port import LLM, ChatMessage, LLMError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-_backoff = wait_exponential_jitter(initial=0.5, max=8.0, jitter=0.5)
+# Full jitter: a random wait up to an exponentially growing cap, so retrying clients spread out.
+_backoff = wait_random_exponential(multiplier=0.5, max=8.0)
 
 
 def build_client(settings: Settings) -> AsyncOpenAI:
