@@ -37,7 +37,7 @@ def build_llm(settings: Settings) -> LLM | None:
 def build_retriever(settings: Settings) -> Retriever:
     from bot.knowledge.index import FTS5Retriever
 
-    return FTS5Retriever(settings.knowledge_dir, settings.data_dir)
+    return FTS5Retriever.from_settings(settings)
 
 
 def build_analyzers() -> AnalyzerRegistry:

@@ -31,6 +31,8 @@ def pick_code(blocks: list[CodeBlock], facts: dict[str, str]) -> CodeBlock | Non
             points += 3
         haystack = (block.context + " " + block.code[:400]).lower()
         points += 2 * sum(1 for word in keywords if word in haystack)
+        if block.code.count("\n") > 40:  # a chat answer wants the short example, not the full module
+            points -= 2
         if block.language == "sql" and dialect:
             block_dialect = (block.info.split()[1:] or ["postgres"])[0]
             points += 1 if block_dialect == dialect else -1

@@ -1,0 +1,130 @@
+"""The `consultant` command end to end, through subprocesses, then the database rows."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.openai_server import FakeOpenAIServer, Scripted
+
+CLI = [sys.executable, "-m", "adapters.cli"]
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def env(tmp_path):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "DATABASE_URL", "CONSULTANT_",
+                                                                      "KNOWLEDGE_DIR", "LOG_"))}
+    clean.update(CONSULTANT_DATA_DIR=str(tmp_path / "data"), PYTHONPATH=str(ROOT))
+    return clean
+
+
+async def run(args: list[str], env: dict[str, str], stdin: str | None = None, timeout: float = 60):
+    proc = await asyncio.create_subprocess_exec(
+        *CLI, *args, env=env, cwd=ROOT, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE)
+    out, err = await asyncio.wait_for(proc.communicate(stdin.encode() if stdin else None), timeout)
+    return proc.returncode, out.decode(), err.decode()
+
+
+def rows(env: dict[str, str], sql: str) -> list[tuple]:
+    with sqlite3.connect(Path(env["CONSULTANT_DATA_DIR"]) / "consultant.sqlite3") as conn:
+        return conn.execute(sql).fetchall()
+
+
+async def test_version_and_help_are_fast(env):
+    started = time.monotonic()
+    code, out, _ = await run(["--version"], env)
+    assert code == 0 and out.startswith("consultant ")
+    code, out, _ = await run(["--help"], env)
+    assert code == 0 and "ask" in out and "chat" in out
+    assert time.monotonic() - started < 5
+
+
+async def test_ask_json_shape_and_stored_rows(env):
+    code, out, err = await run(["ask", "--json", "our orders API got slow after we added line items"], env)
+    assert code == 0, err
+    lines = out.strip().splitlines()
+    assert len(lines) == 1
+    reply = json.loads(lines[0])
+    assert list(reply) == ["thread", "text", "mode", "problem_type", "questions", "sources", "findings"]
+    assert reply["mode"] == "offline" and reply["problem_type"] in ("design", "performance", "correctness", "unknown")
+    assert len(reply["questions"]) >= 2 and len(reply["sources"]) >= 1
+    assert all(set(s) == {"id", "title"} for s in reply["sources"]) and reply["findings"] == []
+    stored = rows(env, "SELECT m.role, t.thread FROM messages m JOIN threads t ON t.id = m.thread_id")
+    assert stored == [("user", reply["thread"]), ("assistant", reply["thread"])]
+
+
+async def test_ask_reads_stdin_with_dash(env):
+    code, out, _ = await run(["ask", "--json", "-"], env, stdin="two workers charged the same card twice")
+    assert code == 0 and json.loads(out)["problem_type"] == "correctness"
+
+
+async def test_llm_mode_carries_persona_notes_and_only_this_threads_turns(env):
+    async with FakeOpenAIServer(Scripted(text="Model answer.")) as server:
+        env.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=server.base_url, OPENAI_MODEL="gpt-test")
+        secret = "postgres://app:s3cr3t-pass@db.internal/prod"
+        assert (await run(["ask", "--thread", "A", "orders endpoint slow with line items"], env))[0] == 0
+        assert (await run(["ask", "--thread", "B", "unrelated topic about GraphQL resolvers"], env))[0] == 0
+        code, out, _ = await run(["ask", "--thread", "A", "--json", f"does it matter that we connect with {secret}?"],
+                                 env)
+    assert code == 0 and json.loads(out)["mode"] == "llm" and json.loads(out)["text"] == "Model answer."
+    request = server.requests[-1]
+    sent = server.all_text()
+    assert request["model"] == "gpt-test"
+    assert request["messages"][0]["role"] == "system" and "senior backend engineer" in request["messages"][0]["content"]
+    assert "## Reference notes" in request["messages"][0]["content"]
+    assert "orders endpoint slow with line items" in sent and "Model answer." in sent
+    assert "GraphQL resolvers" not in sent
+    assert "s3cr3t-pass" not in sent and "[REDACTED]" in sent
+    stored = " ".join(r[0] for r in rows(env, "SELECT text FROM messages"))
+    assert "s3cr3t-pass" not in stored and "[REDACTED]" in stored
+
+
+async def test_llm_failing_forever_still_answers_offline(env):
+    async with FakeOpenAIServer(Scripted(status=500)) as server:
+        env.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=server.base_url, CONSULTANT_LLM_DEADLINE="2")
+        started = time.monotonic()
+        code, out, _ = await run(["ask", "--json", "orders list slow, n+1?"], env)
+    assert code == 0 and json.loads(out)["mode"] == "offline"
+    assert time.monotonic() - started < 30 and len(server.requests) >= 2
+
+
+async def test_usage_error_exits_2(env):
+    code, _, err = await run(["ask"], env)
+    assert code == 2 and "usage" in err
+
+
+async def test_bad_config_exits_1_with_one_line(env):
+    env["OPENAI_TIMEOUT"] = "soon"
+    code, _, err = await run(["ask", "hello"], env)
+    assert code == 1 and err.strip().count("\n") == 0 and "OPENAI_TIMEOUT" in err and "Traceback" not in err
+
+
+async def test_unreachable_database_exits_1_with_one_line(env):
+    env["DATABASE_URL"] = "postgresql+asyncpg://nobody:pw@127.0.0.1:1/none"
+    code, _, err = await run(["db", "upgrade"], env)
+    assert code == 1 and err.strip().count("\n") == 0 and "Traceback" not in err and "pw@" not in err
+
+
+async def test_db_upgrade_creates_the_tables(env):
+    code, out, _ = await run(["db", "upgrade"], env)
+    assert code == 0 and "0001" in out
+    names = {r[0] for r in rows(env, "SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert {"threads", "messages", "case_facts", "processed_events", "feedback", "alembic_version"} <= names
+
+
+async def test_chat_with_piped_stdin(env):
+    script = "/help\nour orders API got slow after we added line items\n/new\n/quit\n"
+    code, out, err = await run(["chat"], env, stdin=script)
+    assert code == 0, err
+    assert "schema-review" in out and "To narrow it down" in out and "New consultation" in out
+    threads = rows(env, "SELECT count(*) FROM threads")[0][0]
+    assert threads == 1  # /new made no turns yet, so no second thread row
