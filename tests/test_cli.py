@@ -128,3 +128,26 @@ async def test_chat_with_piped_stdin(env):
     assert "schema-review" in out and "To narrow it down" in out and "New consultation" in out
     threads = rows(env, "SELECT count(*) FROM threads")[0][0]
     assert threads == 1  # /new made no turns yet, so no second thread row
+
+
+async def test_each_turn_logs_one_structured_record_without_the_text(env):
+    env.update(LOG_FORMAT="json", LOG_LEVEL="INFO")
+    question = "zebra-marker orders list slow with line items"
+    code, _, err = await run(["ask", question], env)
+    assert code == 0
+    records = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    turns = [r for r in records if r["event"] == "turn"]
+    assert len(turns) == 1
+    turn = turns[0]
+    assert turn["platform"] == "console" and turn["tenant"] == "local" and turn["mode"] == "offline"
+    assert turn["turn_id"] and turn["thread"] and isinstance(turn["notes"], list) and turn["notes"]
+    assert all(isinstance(turn[k], float | int) for k in ("retrieval_ms", "llm_ms", "storage_ms", "total_ms"))
+    assert "zebra-marker" not in err
+
+
+async def test_binary_stdin_gets_a_clear_reply(env):
+    proc = await asyncio.create_subprocess_exec(*CLI, "ask", "--json", "-", env=env, cwd=ROOT,
+                                                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+                                                stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate(bytes(range(256)) * 8)
+    assert proc.returncode == 0 and "binary" in json.loads(out)["text"]

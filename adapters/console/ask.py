@@ -27,7 +27,8 @@ async def _ask(text: str, thread: str):  # noqa: ANN202
 
 def run_ask(text: str, *, thread: str | None, as_json: bool) -> int:
     if text == "-":
-        text = sys.stdin.read()
+        # Undecodable bytes become U+FFFD, which the engine's input screening recognises as binary.
+        text = sys.stdin.buffer.read().decode("utf-8", errors="replace")
     thread = thread or f"ask-{uuid.uuid4().hex[:12]}"
     reply = asyncio.run(_ask(text, thread))
     if as_json:

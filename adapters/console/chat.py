@@ -116,6 +116,7 @@ async def _answer(app: App, console: Console, inbound, interactive: bool) -> Non
 
 async def _chat(thread: str | None) -> int:
     interactive = sys.stdin.isatty()
+    sys.stdin.reconfigure(errors="replace")  # binary input gets the engine's clear reply, not a decode crash
     console = Console()
     app = await build_app()
     try:
