@@ -124,7 +124,7 @@ class Engine:
             "mode": mode, "problem_type": problem_type, "questions": questions,
             "sources": [n.id for n in notes], "findings": len(reply.findings), "turn_id": turn_id}))
         log.info("turn", extra={"turn_id": turn_id, "platform": inbound.platform, "tenant": inbound.tenant,
-                                "thread": thread_id, "mode": mode, "problem_type": problem_type,
+                                "thread_id": thread_id, "mode": mode, "problem_type": problem_type,
                                 "notes": [n.id for n in notes], "analyzer": analysis.analyzer if analysis else None,
                                 **clock.report()})
         return reply

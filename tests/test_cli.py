@@ -140,7 +140,7 @@ async def test_each_turn_logs_one_structured_record_without_the_text(env):
     assert len(turns) == 1
     turn = turns[0]
     assert turn["platform"] == "console" and turn["tenant"] == "local" and turn["mode"] == "offline"
-    assert turn["turn_id"] and turn["thread"] and isinstance(turn["notes"], list) and turn["notes"]
+    assert turn["turn_id"] and turn["thread_id"] and isinstance(turn["notes"], list) and turn["notes"]
     assert all(isinstance(turn[k], float | int) for k in ("retrieval_ms", "llm_ms", "storage_ms", "total_ms"))
     assert "zebra-marker" not in err
 
