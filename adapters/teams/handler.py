@@ -1,0 +1,214 @@
+"""The Teams bot: activities in, engine replies out (Markdown messages and Adaptive Cards)."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import secrets
+from typing import Any
+
+from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
+from botbuilder.schema import Activity, Attachment, TextFormatTypes
+
+from adapters.teams.cards import CARD_CONTENT_TYPE, feedback_card, parse_feedback, review_card
+from adapters.teams.config import TeamsConfig
+from adapters.teams.inbound import Message, read_message, scope_of, tenant_of
+from adapters.teams.render import plain, reply_markdown, split_markdown
+from adapters.teams.sender import Sender
+from adapters.teams.threads import PLATFORM, ThreadBook
+from bot.bootstrap import App
+from bot.engine import REVIEW_COMMAND
+from bot.messages import Inbound, Reply
+from bot.store.port import StoreError
+
+log = logging.getLogger("adapters.teams")
+
+BOT_NAME = "Backend Consultant"
+TEAMS_HELP_NOTE = (f"In a channel or group chat, mention me first: `@{BOT_NAME} schema-review CREATE TABLE …`. "
+                   "In a personal chat, just write to me.")
+NEW_TEXT = ("Started a fresh consultation: what you write next is a new case, and earlier messages here are no "
+            "longer used as context. What are you working on?")
+EMPTY_TEXT = "Yes? Ask me a backend question, or say `help` to see what I can do."
+FEEDBACK_THANKS = {"up": "Thanks for the feedback 👍", "down": "Thanks, noted 👎: I'll use it to improve."}
+WELCOME = (f"Hi, I'm **{BOT_NAME}**, a senior backend consultant. I help with API design, service structure, "
+           "auth flows, job queues, schema design, query tuning and indexing, zero-downtime migrations, caching "
+           "and consistency bugs.\n\n"
+           "{how}: describe the data model, what you observe and what you expected, and paste the slow query, its "
+           "`EXPLAIN (ANALYZE, BUFFERS)` output, the model code or the error.\n\n"
+           "Commands: `schema-review <DDL>` reviews a schema or migration, `new` starts a fresh consultation, "
+           "`help` shows what I can do.")
+
+
+def new_reference() -> str:
+    return secrets.token_hex(4)
+
+
+def event_key(activity: Activity) -> str:
+    """The processed-events key of a delivery: activity ids are unique within a conversation."""
+    conversation = activity.conversation.id if activity.conversation else ""
+    return f"teams:{hashlib.sha256(conversation.encode()).hexdigest()[:16]}:{activity.id}"
+
+
+def markdown_message(text: str, attachments: list[Attachment] | None = None) -> Activity:
+    activity = MessageFactory.text(text)
+    activity.text_format = TextFormatTypes.markdown
+    if attachments:
+        activity.attachments = attachments
+    return activity
+
+
+def card_attachment(card: dict[str, Any]) -> Attachment:
+    attachment = CardFactory.adaptive_card(card)
+    assert attachment.content_type == CARD_CONTENT_TYPE
+    return attachment
+
+
+class ConsultantBot(ActivityHandler):
+    def __init__(self, app: App, config: TeamsConfig, sender: Sender | None = None) -> None:
+        self.engine = app.engine
+        self.store = app.store
+        self.config = config
+        self.threads = ThreadBook(app.store)
+        self.sender = sender or Sender(attempts=config.send_attempts, backoff=config.send_backoff,
+                                       typing_interval=config.typing_interval)
+
+    async def on_turn(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        tenant = tenant_of(activity)
+        if not self.config.tenant_allowed(tenant):
+            log.warning("teams activity from a tenant that is not allowed, ignored",
+                        extra={"tenant": tenant or None, "activity_type": activity.type, "activity_id": activity.id})
+            return
+        try:
+            await super().on_turn(turn_context)
+        except Exception as exc:  # noqa: BLE001 - the user gets an apology, the log gets the details
+            await self.apologize(turn_context, exc)
+
+    async def apologize(self, turn_context: TurnContext, exc: BaseException) -> None:
+        ref = new_reference()
+        activity = turn_context.activity
+        log.error("teams turn failed", exc_info=exc, extra={"ref": ref, "activity_id": activity.id,
+                                                             "activity_type": activity.type})
+        text = f"Sorry, something went wrong on my side and I couldn't answer that. Reference: `{ref}`."
+        if isinstance(exc, StoreError):
+            text = f"Sorry, my database is unreachable right now, so I couldn't answer. Reference: `{ref}`."
+        try:
+            await self.sender.send(turn_context, markdown_message(text))
+        except Exception:  # noqa: BLE001
+            log.exception("teams apology could not be sent", extra={"ref": ref})
+
+    async def _claim(self, activity: Activity) -> bool:
+        if not activity.id:
+            return True
+        if await self.store.claim_event(event_key(activity), PLATFORM):
+            return True
+        log.info("teams duplicate delivery ignored", extra={"activity_id": activity.id})
+        return False
+
+    # --- messages -----------------------------------------------------------------------------------------
+
+    async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if activity.value is not None and not (activity.text or "").strip():
+            await self._on_submit(turn_context)
+            return
+        message = read_message(activity)
+        if message.scope != "personal" and not message.mentioned:
+            log.debug("teams message without a mention of the bot, ignored", extra={"activity_id": activity.id})
+            return
+        if not await self._claim(activity):
+            return
+        if not message.text:
+            await self.sender.send(turn_context, markdown_message(EMPTY_TEXT))
+        elif message.command == "help":
+            await self._help(turn_context, message)
+        elif message.command == "new":
+            await self._new(turn_context, message)
+        else:
+            await self._consult(turn_context, message)
+
+    def _inbound(self, turn_context: TurnContext, message: Message, channel: str, thread: str,
+                 command: str | None = None, args: str | None = None) -> Inbound:
+        kind = "command" if command else "direct" if message.scope == "personal" else "mention"
+        activity_id = turn_context.activity.id
+        return Inbound(platform=PLATFORM, tenant=message.tenant[:128], channel=channel, thread=thread,
+                       user=message.user, text=message.text, kind=kind, command=command, args=args,
+                       event_id=f"teams:{activity_id}" if activity_id else None)
+
+    async def _help(self, turn_context: TurnContext, message: Message) -> None:
+        channel, thread = await self.threads.current(message.tenant, message.conversation_id)
+        reply = await self.engine.handle(self._inbound(turn_context, message, channel, thread, command="help"))
+        await self.sender.send(turn_context, markdown_message(f"{reply.text.rstrip()}\n\n{TEAMS_HELP_NOTE}"))
+
+    async def _new(self, turn_context: TurnContext, message: Message) -> None:
+        activity = turn_context.activity
+        channel, thread = await self.threads.start_new(message.tenant, message.conversation_id,
+                                                       activity.id or new_reference(), message.user)
+        log.info("teams new consultation", extra={"tenant": message.tenant, "thread": thread})
+        if not message.args:
+            await self.sender.send(turn_context, markdown_message(NEW_TEXT))
+            return
+        # `new <question>`: the question opens the fresh consultation.
+        follow = Message(**{**message.__dict__, "text": message.args, "command": None, "args": None})
+        await self._consult(turn_context, follow, thread_key=(channel, thread))
+
+    async def _consult(self, turn_context: TurnContext, message: Message,
+                       thread_key: tuple[str, str] | None = None) -> None:
+        channel, thread = thread_key or await self.threads.current(message.tenant, message.conversation_id)
+        review = message.command == REVIEW_COMMAND
+        inbound = self._inbound(turn_context, message, channel, thread, command=REVIEW_COMMAND if review else None,
+                                args=message.args if review else None)
+        async with self.sender.typing(turn_context):
+            reply = await self.engine.handle(inbound)
+        await self.send_reply(turn_context, reply, review=review)
+
+    async def send_reply(self, turn_context: TurnContext, reply: Reply, *, review: bool = False) -> None:
+        """An analysis result becomes a card first; the answer follows as Markdown, split if long, and the
+        last message carries the feedback buttons unless the card already has them."""
+        has_card = bool(reply.summary or reply.findings)
+        if has_card:
+            card = review_card(reply.summary, reply.findings, reply.answer_id,
+                               title="Schema review" if review else "Analysis")
+            activity = MessageFactory.attachment(card_attachment(card))
+            activity.summary = plain(reply.summary or "")[:200] or "Review results"
+            await self.sender.send(turn_context, activity)
+        chunks = split_markdown(reply_markdown(reply))
+        for i, chunk in enumerate(chunks):
+            last = i == len(chunks) - 1
+            attachments = ([card_attachment(feedback_card(reply.answer_id))]
+                           if last and reply.answer_id and not has_card else None)
+            await self.sender.send(turn_context, markdown_message(chunk, attachments))
+
+    # --- card submits (feedback) ----------------------------------------------------------------------------
+
+    async def _on_submit(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        parsed = parse_feedback(activity.value)
+        if parsed is None:
+            log.info("teams card submit not understood, ignored", extra={"activity_id": activity.id})
+            return
+        if not await self._claim(activity):
+            return
+        answer_id, value = parsed
+        message = read_message(activity)
+        try:
+            await self.store.add_feedback(answer_id, message.user or "unknown", value, PLATFORM)
+        except StoreError as exc:
+            log.warning("teams feedback not stored", extra={"answer_id": answer_id, "error": str(exc)})
+            return
+        log.info("teams feedback", extra={"answer_id": answer_id, "value": value, "tenant": message.tenant})
+        await self.sender.send(turn_context, markdown_message(FEEDBACK_THANKS[value]))
+
+    # --- the bot joins a conversation -----------------------------------------------------------------------
+
+    async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        bot_id = activity.recipient.id if activity.recipient else None
+        if not any(member.id == bot_id for member in activity.members_added or []):
+            return
+        if not await self._claim(activity):
+            return
+        scope = scope_of(activity)
+        how = f"Mention me (`@{BOT_NAME}`) in a post or a thread reply" if scope != "personal" else "Just write here"
+        await self.sender.send(turn_context, markdown_message(WELCOME.format(how=how)))
+

@@ -1,0 +1,183 @@
+"""POST /api/messages on the `consultant serve` server: authentication, the SSRF guard, and dispatch.
+
+- With MICROSOFT_APP_ID set, every request must carry a valid Bot Framework token; a missing, malformed or
+  invalid one gets 401 and no processing (botbuilder itself answers 500 to a malformed token, so the
+  authentication step runs here, before the adapter, and its failures are mapped to 401).
+- Without an app id the endpoint answers 503 with the reason, unless TEAMS_DEV_UNAUTHENTICATED=1 is set for
+  local testing; then only loopback serviceUrls are answered, since an unauthenticated bot would otherwise
+  POST wherever any caller told it to (SSRF).
+- An authenticated activity is acknowledged at once and processed in the background, so a slow answer never
+  runs into the channel's 15-second timeout (which would trigger a redelivery). Invoke activities, whose
+  result travels in the HTTP response, are processed inline.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import secrets
+from urllib.parse import urlsplit
+
+from aiohttp import web
+from botbuilder.core import TurnContext, serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector.auth import AuthenticateRequestResult
+from requests import RequestException  # botframework fetches the token signing keys with requests
+
+from adapters.teams.config import TeamsConfig
+from adapters.teams.handler import ConsultantBot
+from bot.bootstrap import App
+
+log = logging.getLogger("adapters.teams")
+
+ROUTE = "/api/messages"
+SHUTDOWN_GRACE = 10.0
+DISABLED_REASON = ("Teams is disabled: MICROSOFT_APP_ID is not set. Register the bot in Azure and set "
+                   "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or set TEAMS_DEV_UNAUTHENTICATED=1 for local "
+                   "testing with a local connector.")
+
+
+class _BotConfiguration:
+    """The attribute names ConfigurationBotFrameworkAuthentication reads."""
+
+    def __init__(self, config: TeamsConfig) -> None:
+        self.APP_ID = config.app_id or None
+        self.APP_PASSWORD = config.app_password or None
+        self.APP_TYPE = config.app_type
+        self.APP_TENANTID = config.app_tenant_id or None
+
+
+def is_loopback_url(url: str | None) -> bool:
+    """Literal loopback hosts only (127.0.0.0/8, ::1, localhost): no DNS lookups, which could be rebound."""
+    try:
+        parts = urlsplit(url or "")
+        host = parts.hostname
+    except ValueError:
+        return False
+    if parts.scheme not in ("http", "https") or not host:
+        return False
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _problem(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+class TeamsEndpoint:
+    def __init__(self, app: App, config: TeamsConfig) -> None:
+        self.config = config
+        self.auth = ConfigurationBotFrameworkAuthentication(_BotConfiguration(config))
+        self.adapter = CloudAdapter(self.auth)
+        self.adapter.on_turn_error = self._on_turn_error
+        self.bot = ConsultantBot(app, config)
+        self._tasks: set[asyncio.Task] = set()
+
+    async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
+        # The bot apologizes for its own failures; this catches anything that escapes the pipeline.
+        await self.bot.apologize(turn_context, error)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if not self.config.enabled:
+            return _problem(503, DISABLED_REASON)
+        header = request.headers.get("Authorization", "")
+        if self.config.authenticated:
+            scheme, _, token = header.partition(" ")
+            if scheme != "Bearer" or not token.strip():
+                log.warning("teams request without a bearer token rejected", extra={"remote": request.remote})
+                return _problem(401, "A Bot Framework bearer token is required.")
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return _problem(415, "Expected an application/json Activity.")
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body) if isinstance(body, dict) else None
+        except Exception:  # noqa: BLE001 - any unreadable body is the caller's problem
+            activity = None
+        if activity is None or not activity.type:
+            return _problem(400, "The body is not a Bot Framework Activity.")
+
+        if self.config.authenticated:
+            auth = await self._authenticate(activity, header)
+            if isinstance(auth, web.Response):
+                return auth
+        else:
+            if not is_loopback_url(activity.service_url):
+                log.warning("teams dev mode: activity with a non-loopback serviceUrl refused (SSRF guard)",
+                            extra={"service_url": (activity.service_url or "")[:200], "activity_id": activity.id})
+                return _problem(403, "TEAMS_DEV_UNAUTHENTICATED only answers loopback serviceUrls.")
+            auth = await self.auth.authenticate_request(activity, None)
+
+        if activity.type == ActivityTypes.invoke:
+            invoke = await self.adapter.process_activity(auth, activity, self.bot.on_turn)
+            if invoke:
+                return web.json_response(serializer_helper(invoke.body), status=invoke.status)
+            return web.Response(status=200)
+        task = asyncio.create_task(self._process(auth, activity))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return web.Response(status=200)
+
+    async def _authenticate(self, activity: Activity, header: str) -> AuthenticateRequestResult | web.Response:
+        try:
+            return await self.auth.authenticate_request(activity, header)
+        except PermissionError as exc:
+            reason = str(exc)
+        except (RequestException, OSError) as exc:  # the token signing keys could not be fetched
+            log.error("teams token validation unavailable", extra={"error": repr(exc)[:200]})
+            return _problem(503, "Token validation is unavailable right now; retry later.")
+        except Exception as exc:  # noqa: BLE001 - jwt DecodeError and friends: a malformed token
+            reason = f"{type(exc).__name__}: {exc}"
+        log.warning("teams request with an invalid token rejected", extra={"reason": reason[:200]})
+        return _problem(401, "The Bot Framework token is invalid.")
+
+    async def _process(self, auth: AuthenticateRequestResult, activity: Activity) -> None:
+        try:
+            await self.adapter.process_activity(auth, activity, self.bot.on_turn)
+        except Exception:  # noqa: BLE001 - nothing could be sent; the log has the details
+            log.exception("teams activity could not be processed", extra={"ref": secrets.token_hex(4),
+                                                                          "activity_id": activity.id})
+
+    async def drain(self, timeout: float | None = None) -> None:
+        """Wait for the activities being processed (tests, and shutdown)."""
+        while self._tasks:
+            done, pending = await asyncio.wait(set(self._tasks), timeout=timeout)
+            if pending:
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                return
+
+    async def close(self, _web_app: web.Application | None = None) -> None:
+        await self.drain(SHUTDOWN_GRACE)
+
+
+TEAMS_KEY = web.AppKey("teams_endpoint", TeamsEndpoint)
+
+
+def mount(web_app: web.Application, app: App, *, config: TeamsConfig | None = None) -> None:
+    config = config or TeamsConfig.from_env()
+    if not config.enabled:
+        log.info("Teams disabled: MICROSOFT_APP_ID is not set (TEAMS_DEV_UNAUTHENTICATED=1 enables local testing); "
+                 f"POST {ROUTE} answers 503")
+
+        async def disabled(_request: web.Request) -> web.Response:
+            return _problem(503, DISABLED_REASON)
+
+        web_app.router.add_post(ROUTE, disabled)
+        return
+    endpoint = TeamsEndpoint(app, config)
+    web_app[TEAMS_KEY] = endpoint
+    web_app.router.add_post(ROUTE, endpoint.handle)
+    web_app.on_shutdown.append(endpoint.close)
+    if config.authenticated:
+        log.info("Teams enabled", extra={"route": ROUTE, "app_type": config.app_type,
+                                         "allowed_tenants": sorted(config.allowed_tenants) or "any"})
+    else:
+        log.warning("Teams in unauthenticated dev mode (TEAMS_DEV_UNAUTHENTICATED=1): no token checks, replies "
+                    "only to loopback serviceUrls; never use this in production", extra={"route": ROUTE})
