@@ -1,0 +1,102 @@
+"""The schema review in Block Kit: a compact summary (who asked, counts by severity, top findings with their fix SQL)
+and the full report after it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from adapters.slack.mrkdwn import escape, split_text, to_mrkdwn
+from adapters.slack.render import SECTION_CHARS, Block, SlackMessage, context, fallback_text, pack, reply_messages, section
+from bot.messages import Reply
+
+TOP_FINDINGS = 3
+FIX_CHARS = 1_200
+
+# Most severe first; unknown severities sort after these, in the order they first appear.
+SEVERITY_ORDER = ("critical", "blocker", "error", "high", "warning", "warn", "medium", "low", "info", "note", "hint")
+SEVERITY_EMOJI = {"critical": ":red_circle:", "blocker": ":red_circle:", "error": ":red_circle:", "high": ":red_circle:",
+                  "warning": ":large_orange_circle:", "warn": ":large_orange_circle:", "medium": ":large_orange_circle:",
+                  "low": ":large_blue_circle:", "info": ":large_blue_circle:", "note": ":white_circle:",
+                  "hint": ":white_circle:"}
+
+
+def _severity(finding: dict[str, Any]) -> str:
+    return str(finding.get("severity") or "info").lower()
+
+
+def _rank(severity: str) -> int:
+    return SEVERITY_ORDER.index(severity) if severity in SEVERITY_ORDER else len(SEVERITY_ORDER)
+
+
+def severity_counts(findings: list[dict[str, Any]]) -> list[tuple[str, int]]:
+    counts = Counter(_severity(f) for f in findings)
+    return sorted(counts.items(), key=lambda item: (_rank(item[0]), list(counts).index(item[0])))
+
+
+def _where(finding: dict[str, Any]) -> str:
+    table, column, obj = finding.get("table"), finding.get("column"), finding.get("object")
+    place = ".".join(str(p) for p in (table, column) if p) or (str(obj) if obj else "")
+    line = finding.get("line")
+    return (f" on `{escape(place)}`" if place else "") + (f" (line {line})" if line else "")
+
+
+def finding_block(finding: dict[str, Any]) -> Block:
+    severity = _severity(finding)
+    emoji = SEVERITY_EMOJI.get(severity, ":white_circle:")
+    rule = escape(str(finding.get("rule") or "finding"))
+    head = f"{emoji} *{escape(severity)}* `{rule}`{_where(finding)}\n{to_mrkdwn(str(finding.get('message') or ''))}"
+    fix = str(finding.get("fix") or "").strip()
+    if fix:
+        if len(fix) > FIX_CHARS:
+            fix = fix[:FIX_CHARS].rsplit("\n", 1)[0] + "\n-- … (full fix in the thread)"
+        code = f"\n```\n{escape(fix.replace('```', '` ` `'))}\n```"
+        room = SECTION_CHARS - len(code)
+        head = head if len(head) <= room else head[: room - 1] + "…"
+        return section(head + code)
+    return section(head if len(head) <= SECTION_CHARS else head[: SECTION_CHARS - 1] + "…")
+
+
+def summary_blocks(reply: Reply, *, user: str, source: str = "") -> list[Block]:
+    """The compact summary that heads the review. `source` names what was reviewed (files), if anything."""
+    what = f" of {source}" if source else ""
+    blocks: list[Block] = [section(f":mag: <@{user}> asked for a schema review{what}.")]
+    if reply.summary:
+        blocks += [section(piece) for piece in split_text(to_mrkdwn(reply.summary), SECTION_CHARS)]
+    findings = list(reply.findings)
+    if findings:
+        counts = " · ".join(f"{SEVERITY_EMOJI.get(s, ':white_circle:')} {n} {escape(s)}"
+                            for s, n in severity_counts(findings))
+        blocks.append(section(f"*{len(findings)} finding{'s' if len(findings) != 1 else ''}:* {counts}"))
+        top = sorted(findings, key=lambda f: _rank(_severity(f)))[:TOP_FINDINGS]
+        blocks += [finding_block(f) for f in top]
+        more = len(findings) - len(top)
+        tail = f"{more} more finding{'s' if more != 1 else ''} and the" if more else "The"
+        blocks.append(context(f":thread: {tail} full report with the reasoning are in the thread."))
+    elif reply.summary is None and not reply.answer_id:
+        # The review did not run (not available, no DDL, input over a limit): the reply explains why.
+        blocks += [section(piece) for piece in split_text(to_mrkdwn(reply.text), SECTION_CHARS)]
+    else:
+        blocks.append(context(":white_check_mark: No findings. The full report is in the thread."))
+    return blocks
+
+
+def review_ran(reply: Reply) -> bool:
+    return bool(reply.findings) or reply.summary is not None or reply.answer_id is not None
+
+
+def summary_messages(reply: Reply, *, user: str, source: str = "") -> list[SlackMessage]:
+    """The summary as a message (two, in the rare case its blocks do not fit one)."""
+    messages = pack(summary_blocks(reply, user=user, source=source))
+    counts = ", ".join(f"{n} {s}" for s, n in severity_counts(list(reply.findings)))
+    if review_ran(reply):
+        messages[0].text = fallback_text(f"Schema review: {counts or 'no findings'}")
+    return messages
+
+
+def review_messages(reply: Reply, *, user: str, source: str = "", notes: list[str] | None = None) -> list[SlackMessage]:
+    """Summary first, then the full report (with questions, sources and feedback buttons) as further messages."""
+    if not review_ran(reply):
+        return summary_messages(reply, user=user, source=source)
+    lead = [section(to_mrkdwn(n)) for n in notes or []]
+    return [*summary_messages(reply, user=user, source=source), *reply_messages(reply, lead=lead)]
