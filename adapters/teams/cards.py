@@ -109,8 +109,10 @@ def review_fallback(summary: str, findings: list[dict[str, Any]]) -> str:
 
 
 def review_card(summary: str | None, findings: list[dict[str, Any]], answer_id: str | None,
-                title: str = "Schema review") -> dict[str, Any]:
-    """Summary by severity, then each finding with its fix SQL in monospace; trimmed to fit one message."""
+                title: str = "Schema review") -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Summary by severity, then each finding with its fix SQL in monospace, most severe first.
+
+    Returns the card and the findings that did not fit in one message (the caller sends those as text)."""
     summary = (summary or "").strip() or f"{len(findings)} finding(s)."
     ordered = sorted(findings, key=lambda f: severity_rank(f.get("severity", "")))
     counts = severity_counts(findings)
@@ -130,10 +132,23 @@ def review_card(summary: str | None, findings: list[dict[str, Any]], answer_id: 
         for finding in ordered[:shown]:
             body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": _finding_items(finding)})
         if shown < len(ordered):
-            body.append(_text(f"… and {len(ordered) - shown} more finding(s), not shown here (the card holds the most severe first).",
+            body.append(_text(f"… and {len(ordered) - shown} more finding(s), in the messages below.",
                               isSubtle=True, separator=True))
         card = _card(body, actions, fallback[:4000])
         if shown == 0 or len(json.dumps(card, ensure_ascii=False).encode()) <= CARD_BYTES:
-            return card
+            return card, ordered[shown:]
         shown = max(0, shown - max(1, shown // 4))
 
+
+def findings_markdown(findings: list[dict[str, Any]]) -> str:
+    """Findings as Markdown, for those that did not fit in the card."""
+    parts = []
+    for f in findings:
+        where = _where(f)
+        head = f"**{(f.get('severity') or 'unknown').upper()}** · `{f.get('rule', 'rule')}`"
+        parts.append(head + (f" · {where}" if where else "") + f": {f.get('message', '')}")
+        if f.get("why"):
+            parts.append(str(f["why"]))
+        if fix := str(f.get("fix") or "").strip():
+            parts.append(f"```sql\n{fix}\n```")
+    return "\n\n".join(parts)

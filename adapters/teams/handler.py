@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment, TextFormatTypes
 
-from adapters.teams.cards import CARD_CONTENT_TYPE, feedback_card, parse_feedback, review_card
+from adapters.teams.cards import CARD_CONTENT_TYPE, feedback_card, findings_markdown, parse_feedback, review_card
 from adapters.teams.config import TeamsConfig
 from adapters.teams.inbound import Message, read_message, scope_of, tenant_of
 from adapters.teams.render import plain, reply_markdown, split_markdown
@@ -144,7 +144,7 @@ class ConsultantBot(ActivityHandler):
         activity = turn_context.activity
         channel, thread = await self.threads.start_new(message.tenant, message.conversation_id,
                                                        activity.id or new_reference(), message.user)
-        log.info("teams new consultation", extra={"tenant": message.tenant, "thread": thread})
+        log.info("teams new consultation", extra={"tenant": message.tenant, "thread_key": thread})
         if not message.args:
             await self.sender.send(turn_context, markdown_message(NEW_TEXT))
             return
@@ -167,11 +167,13 @@ class ConsultantBot(ActivityHandler):
         last message carries the feedback buttons unless the card already has them."""
         has_card = bool(reply.summary or reply.findings)
         if has_card:
-            card = review_card(reply.summary, reply.findings, reply.answer_id,
-                               title="Schema review" if review else "Analysis")
+            card, rest = review_card(reply.summary, reply.findings, reply.answer_id,
+                                     title="Schema review" if review else "Analysis")
             activity = MessageFactory.attachment(card_attachment(card))
             activity.summary = plain(reply.summary or "")[:200] or "Review results"
             await self.sender.send(turn_context, activity)
+            for chunk in split_markdown(findings_markdown(rest)):
+                await self.sender.send(turn_context, markdown_message(chunk))
         chunks = split_markdown(reply_markdown(reply))
         for i, chunk in enumerate(chunks):
             last = i == len(chunks) - 1
