@@ -1,0 +1,115 @@
+"""`consultant review`: schema and migration review in the terminal and in CI.
+
+    consultant review [--dialect D] [--schema FILE] [--pg-version N]
+                      [--format text|json|sarif|github] [--fail-on error|warning|info|never] PATH... | -
+
+Exit codes:
+- 0: no finding at or above --fail-on (default: error); statements that do not parse are
+  reported but do not fail the run by themselves;
+- 1: a finding at or above --fail-on, or an expected failure printed on one line (an input over
+  5 MB, binary data, an unreadable file, a bad .consultant.toml);
+- 2: usage errors: bad arguments (argparse), and a PATH or --schema file that does not exist.
+
+With several PATHs, they are reviewed in order against one model and `--format json` prints one
+object per path, one per line. Configuration (.consultant.toml, or [tool.consultant.review] in
+pyproject.toml) is looked up from the first PATH's directory (the current one for stdin) upwards.
+Nothing heavy is imported until a review runs, so `consultant --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+FORMATS = ("text", "json", "sarif", "github")
+FAIL_ON = ("error", "warning", "info", "never")
+
+
+def register(subparsers) -> None:
+    p = subparsers.add_parser(
+        "review",
+        help="review SQL DDL or a migration (schema design and migration safety)",
+        description="Review SQL DDL or migrations: design findings and migration-safety findings, "
+                    "each with the reasoning and the SQL fix.",
+        epilog="Exit codes: 0 clean, 1 findings at or above --fail-on (or an input error), 2 usage error "
+               "(including a missing file).",
+    )
+    p.add_argument("paths", nargs="+", metavar="PATH", help="SQL files to review, or - for standard input")
+    p.add_argument("--dialect", choices=("postgres", "postgresql", "mysql", "sqlite"),
+                   help="SQL dialect (default: auto-detect)")
+    p.add_argument("--schema", metavar="FILE",
+                   help="existing schema SQL: applied first, so the PATHs are reviewed as migrations against it")
+    p.add_argument("--pg-version", type=_pg_version, metavar="N",
+                   help="target PostgreSQL major version (default: `-- consultant: pg-version=N` in the input, else 16)")
+    p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
+    p.add_argument("--fail-on", choices=FAIL_ON, default="error",
+                   help="exit 1 when a finding at or above this severity exists (default: error)")
+    p.set_defaults(run=run)
+
+
+def _pg_version(value: str) -> int:
+    import argparse
+
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a version number: {value!r}") from None
+    if not 9 <= n <= 99:
+        raise argparse.ArgumentTypeError(f"PostgreSQL major version out of range: {n}")
+    return n
+
+
+class _Usage(Exception):
+    pass
+
+
+def _read(path: str, label: str | None = None) -> str:
+    from bot.errors import ConsultantError
+    from bot.review.inputs import MAX_BYTES, decode
+
+    label = label or path
+    if path == "-":
+        data = sys.stdin.buffer.read(MAX_BYTES + 1)
+        return decode(data, "standard input")
+    if not os.path.exists(path):
+        raise _Usage(f"{label}: no such file")
+    if os.path.isdir(path):
+        raise _Usage(f"{label}: is a directory, not a SQL file")
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError as exc:
+        raise ConsultantError(f"cannot read {label}: {exc.strerror or exc}") from None
+    return decode(data, label)
+
+
+def run(args) -> int:
+    from bot.review import load_config, review_many
+
+    try:
+        schema = _read(args.schema, f"--schema {args.schema}") if args.schema else None
+        inputs = [(_read(p), None if p == "-" else p) for p in args.paths]
+    except _Usage as exc:
+        print(f"consultant review: error: {exc}", file=sys.stderr)
+        return 2
+    first = next((p for p in args.paths if p != "-"), None)
+    config = load_config(first)
+    dialect = "postgres" if args.dialect == "postgresql" else args.dialect
+    reports = review_many(inputs, dialect=dialect, schema=schema, pg_version=args.pg_version, config=config)
+
+    from bot.review import render
+
+    if args.format == "json":
+        out = render.render_json(reports) + "\n"
+    elif args.format == "sarif":
+        from bot import __version__
+
+        out = render.render_sarif(reports, __version__)
+    elif args.format == "github":
+        out = render.render_github(reports)
+    else:
+        color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        out = render.render_text(reports, color=color)
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return 1 if any(r.at_or_above(args.fail_on) for r in reports) else 0

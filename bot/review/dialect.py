@@ -1,0 +1,98 @@
+"""Dialect detection, in-file directives, and each dialect's reserved words.
+
+Auto-detection (when --dialect is not given): backticks, `ENGINE=` or `AUTO_INCREMENT` mean
+mysql; `AUTOINCREMENT` or `WITHOUT ROWID` mean sqlite; anything else is postgres. Comments
+and string literals are ignored, so prose in a comment cannot flip the dialect.
+"""
+
+from __future__ import annotations
+
+import re
+
+DIALECTS = ("postgres", "mysql", "sqlite")
+ALIASES = {"postgresql": "postgres", "pg": "postgres", "psql": "postgres", "mariadb": "mysql", "sqlite3": "sqlite"}
+DEFAULT_PG_VERSION = 16
+
+_NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.|'')*'", re.S)
+_MYSQL = re.compile(r"`|\bENGINE\s*=|\bAUTO_INCREMENT\b", re.I)
+_SQLITE = re.compile(r"\bAUTOINCREMENT\b|\bWITHOUT\s+ROWID\b", re.I)
+_PG_VERSION = re.compile(r"--\s*consultant:\s*pg-version\s*=\s*(\d+)", re.I)
+
+
+def normalize(dialect: str | None) -> str | None:
+    if dialect is None:
+        return None
+    d = dialect.strip().lower()
+    d = ALIASES.get(d, d)
+    if d not in DIALECTS:
+        raise ValueError(f"unknown dialect {dialect!r} (expected one of: {', '.join(DIALECTS)})")
+    return d
+
+
+def detect(text: str) -> str:
+    # Cheap substring tests first: most PostgreSQL input has none of the markers at all.
+    low = text.lower()
+    if "`" not in low and "engine" not in low and "auto_increment" not in low and "autoincrement" not in low \
+            and "rowid" not in low:
+        return "postgres"
+    code = _NOISE.sub(" ", text)
+    if _MYSQL.search(code):
+        return "mysql"
+    if _SQLITE.search(code):
+        return "sqlite"
+    return "postgres"
+
+
+def pg_version_directive(text: str) -> int | None:
+    """`-- consultant: pg-version=N` anywhere in the input."""
+    if "consultant" not in text:
+        return None
+    m = _PG_VERSION.search(text)
+    return int(m.group(1)) if m else None
+
+
+# PostgreSQL: the reserved and type/function-name keyword categories (they need quoting as names).
+PG_RESERVED = frozenset("""
+all analyse analyze and any array as asc asymmetric both case cast check collate column constraint create
+current_catalog current_date current_role current_time current_timestamp current_user default deferrable desc
+distinct do else end except false fetch for foreign from grant group having in initially intersect into lateral
+leading limit localtime localtimestamp not null offset on only or order placing primary references returning
+select session_user some symmetric system_user table then to trailing true union unique user using variadic
+when where window with
+authorization binary collation concurrently cross current_schema freeze full ilike inner is isnull join left
+like natural notnull outer overlaps right similar tablesample verbose
+""".split())
+
+# MySQL 8.0 reserved words (the ones marked (R) in the manual).
+MYSQL_RESERVED = frozenset("""
+accessible add all alter analyze and as asc asensitive before between bigint binary blob both by call cascade
+case change char character check collate column condition constraint continue convert create cross cube
+cume_dist current_date current_time current_timestamp current_user cursor database databases day_hour
+day_microsecond day_minute day_second dec decimal declare default delayed delete dense_rank desc describe
+deterministic distinct distinctrow div double drop dual each else elseif empty enclosed escaped except exists
+exit explain false fetch first_value float float4 float8 for force foreign from fulltext function generated get
+grant group grouping groups having high_priority hour_microsecond hour_minute hour_second if ignore in index
+infile inner inout insensitive insert int int1 int2 int3 int4 int8 integer intersect interval into
+io_after_gtids io_before_gtids is iterate join json_table key keys kill lag last_value lateral lead leading
+leave left like limit linear lines load localtime localtimestamp lock long longblob longtext loop low_priority
+master_bind master_ssl_verify_server_cert match maxvalue mediumblob mediumint mediumtext middleint
+minute_microsecond minute_second mod modifies natural not no_write_to_binlog nth_value ntile null numeric of on
+optimize optimizer_costs option optionally or order out outer outfile over partition percent_rank precision
+primary procedure purge range rank read reads read_write real recursive references regexp release rename
+repeat replace require resignal restrict return revoke right rlike row row_number rows schema schemas
+second_microsecond select sensitive separator set show signal smallint spatial specific sql sqlexception
+sqlstate sqlwarning sql_big_result sql_calc_found_rows sql_small_result ssl starting stored straight_join
+system table terminated then tinyblob tinyint tinytext to trailing trigger true undo union unique unlock
+unsigned update usage use using utc_date utc_time utc_timestamp values varbinary varchar varcharacter varying
+virtual when where while window with write xor year_month zerofill
+""".split())
+
+# SQLite keywords that cannot be used as bare identifiers (no parser fallback to ID).
+SQLITE_RESERVED = frozenset("""
+add all alter and as autoincrement between case check collate commit constraint create default deferrable
+delete distinct drop else escape except exists foreign from group having in index insert intersect into is
+isnull join limit not notnull null on or order primary references select set table then to transaction union
+unique update using values when where
+""".split())
+
+RESERVED = {"postgres": PG_RESERVED, "mysql": MYSQL_RESERVED, "sqlite": SQLITE_RESERVED}
