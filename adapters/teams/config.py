@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from bot.errors import ConfigError
 
-APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
+APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant"}
 
 
 def _flag(raw: str | None) -> bool:
@@ -44,6 +44,8 @@ class TeamsConfig:
                                       if t.strip()),
             dev_unauthenticated=_flag(env.get("TEAMS_DEV_UNAUTHENTICATED")),
         )
+        if config.app_id and not config.app_password:
+            raise ConfigError("MICROSOFT_APP_ID is set but MICROSOFT_APP_PASSWORD is not: the bot needs the secret to reply")
         if config.app_id and config.app_type == "SingleTenant" and not config.app_tenant_id:
             raise ConfigError("MICROSOFT_APP_TYPE=SingleTenant needs MICROSOFT_APP_TENANT_ID")
         return config

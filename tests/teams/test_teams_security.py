@@ -126,6 +126,9 @@ def test_config_from_env():
     assert dev.enabled and not dev.authenticated and dev.tenant_allowed("anything")
     assert not TeamsConfig.from_env({}).enabled
     with pytest.raises(ConfigError, match="MICROSOFT_APP_TENANT_ID"):
-        TeamsConfig.from_env({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_TYPE": "SingleTenant"})
+        TeamsConfig.from_env({"MICROSOFT_APP_ID": APP_ID, "MICROSOFT_APP_PASSWORD": "pw",
+                              "MICROSOFT_APP_TYPE": "SingleTenant"})
+    with pytest.raises(ConfigError, match="MICROSOFT_APP_PASSWORD"):
+        TeamsConfig.from_env({"MICROSOFT_APP_ID": APP_ID})
     with pytest.raises(ConfigError, match="MICROSOFT_APP_TYPE"):
         TeamsConfig.from_env({"MICROSOFT_APP_TYPE": "Whatever"})
