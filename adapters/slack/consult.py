@@ -116,7 +116,7 @@ class Consultations:
         except Exception:  # noqa: BLE001 - the user gets an apology; the log gets the traceback and the same id
             ref = new_ref()
             log.exception("slack turn failed", extra={"ref": ref, "team": turn.team, "channel": turn.channel,
-                                                      "thread": turn.thread, "event_id": turn.event_id})
+                                                      "thread_ts": turn.thread, "event_id": turn.event_id})
             await responder.fail(ref)
 
     async def _notice(self, responder: Responder, markdown: str) -> None:

@@ -94,7 +94,7 @@ class Reviews:
     async def on_command(self, ack: Callable[..., Awaitable[Any]], command: dict[str, Any], respond: Respond) -> None:
         text = (command.get("text") or "").strip()
         if not self.available:
-            await ack(text=REVIEW_UNAVAILABLE)
+            await ack(response_type="ephemeral", text=REVIEW_UNAVAILABLE)
             return
         await ack()
         user, channel, team = command["user_id"], command["channel_id"], command.get("team_id", "")
