@@ -60,7 +60,7 @@ class SlackHandlers:
     # ---- events ---------------------------------------------------------------------------------------------
 
     async def on_mention(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        if not is_from_person(event, context.bot_user_id, context.bot_id):
+        if not is_from_person(event, context.bot_user_id):
             return
         if str(event.get("channel", "")).startswith("D"):
             return  # a DM is handled as message.im
@@ -71,7 +71,7 @@ class SlackHandlers:
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         bot_user_id = context.bot_user_id
-        if not is_from_person(event, bot_user_id, context.bot_id):
+        if not is_from_person(event, bot_user_id):
             return  # our own messages, other bots, edits, deletions and other subtypes
         channel_type = event.get("channel_type")
         if channel_type == "im":

@@ -55,16 +55,14 @@ def is_thread_reply(event: dict[str, Any]) -> bool:
     return bool(event.get("thread_ts")) and event.get("thread_ts") != event.get("ts")
 
 
-def is_from_person(event: dict[str, Any], bot_user_id: str | None, bot_id: str | None) -> bool:
+def is_from_person(event: dict[str, Any], bot_user_id: str | None) -> bool:
     """A message a person wrote: not from any bot (ours included), not an edit, deletion or other subtype."""
-    if event.get("bot_id") or event.get("bot_profile") or event.get("app_id") and not event.get("user"):
+    if event.get("bot_id") or event.get("bot_profile") or (event.get("app_id") and not event.get("user")):
         return False
-    if event.get("subtype") not in (None, *HUMAN_SUBTYPES):
-        return False
-    if event.get("hidden"):
+    if event.get("subtype") not in (None, *HUMAN_SUBTYPES) or event.get("hidden"):
         return False
     user = event.get("user")
-    return bool(user) and user != bot_user_id and (bot_id is None or event.get("bot_id") != bot_id)
+    return bool(user) and user != bot_user_id
 
 
 def is_sql_file(file: dict[str, Any]) -> bool:
