@@ -54,6 +54,8 @@ class TypeRef:
         self.raw = raw  # the type as written, when the parser kept it (MySQL/SQLite)
 
     def display(self) -> str:
+        if self.raw:  # MySQL/SQLite: the type as sqlglot writes it for the dialect
+            return self.raw.lower() + ("[]" if self.array else "")
         if self.serial:
             name = {"int2": "smallserial", "int4": "serial", "int8": "bigserial"}.get(self.base, "serial")
         else:
