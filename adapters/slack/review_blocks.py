@@ -3,6 +3,7 @@ and the full report after it."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -15,10 +16,10 @@ FIX_CHARS = 1_200
 
 # Most severe first; unknown severities sort after these, in the order they first appear.
 SEVERITY_ORDER = ("critical", "blocker", "error", "high", "warning", "warn", "medium", "low", "info", "note", "hint")
-SEVERITY_EMOJI = {"critical": ":red_circle:", "blocker": ":red_circle:", "error": ":red_circle:", "high": ":red_circle:",
-                  "warning": ":large_orange_circle:", "warn": ":large_orange_circle:", "medium": ":large_orange_circle:",
-                  "low": ":large_blue_circle:", "info": ":large_blue_circle:", "note": ":white_circle:",
-                  "hint": ":white_circle:"}
+SEVERITY_EMOJI = {"critical": "🔴", "blocker": "🔴", "error": "🔴", "high": "🔴", "warning": "🟠", "warn": "🟠",
+                  "medium": "🟠", "low": "🔵", "info": "🔵", "note": "⚪", "hint": "⚪"}
+# Summary paragraphs that list findings (numbered items, their fix SQL, "…and N more"): rendered as blocks instead.
+_LISTED = re.compile(r"^\s*(\d+\.\s|[-*•]\s|```|_?…)")
 
 
 def _severity(finding: dict[str, Any]) -> str:
@@ -43,7 +44,7 @@ def _where(finding: dict[str, Any]) -> str:
 
 def finding_block(finding: dict[str, Any]) -> Block:
     severity = _severity(finding)
-    emoji = SEVERITY_EMOJI.get(severity, ":white_circle:")
+    emoji = SEVERITY_EMOJI.get(severity, "⚪")
     rule = escape(str(finding.get("rule") or "finding"))
     head = f"{emoji} *{escape(severity)}* `{rule}`{_where(finding)}\n{to_mrkdwn(str(finding.get('message') or ''))}"
     fix = str(finding.get("fix") or "").strip()
@@ -57,27 +58,38 @@ def finding_block(finding: dict[str, Any]) -> Block:
     return section(head if len(head) <= SECTION_CHARS else head[: SECTION_CHARS - 1] + "…")
 
 
+def headline(summary: str, *, with_findings: bool) -> list[str]:
+    """The engine's summary paragraphs to show. With findings, only the prose (the counts, parse warnings): the top
+    findings are rendered from the structured findings below it, so they are not listed twice."""
+    paragraphs = [p for p in summary.split("\n\n") if p.strip()]
+    if not with_findings:
+        return paragraphs
+    return [p for p in paragraphs if not _LISTED.match(p)]
+
+
 def summary_blocks(reply: Reply, *, user: str, source: str = "") -> list[Block]:
     """The compact summary that heads the review. `source` names what was reviewed (files), if anything."""
     what = f" of {source}" if source else ""
     blocks: list[Block] = [section(f":mag: <@{user}> asked for a schema review{what}.")]
-    if reply.summary:
-        blocks += [section(piece) for piece in split_text(to_mrkdwn(reply.summary), SECTION_CHARS)]
     findings = list(reply.findings)
+    if reply.summary:
+        prose = "\n\n".join(headline(reply.summary, with_findings=bool(findings)))
+        blocks += [section(piece) for piece in split_text(to_mrkdwn(prose), SECTION_CHARS)]
     if findings:
-        counts = " · ".join(f"{SEVERITY_EMOJI.get(s, ':white_circle:')} {n} {escape(s)}"
-                            for s, n in severity_counts(findings))
-        blocks.append(section(f"*{len(findings)} finding{'s' if len(findings) != 1 else ''}:* {counts}"))
+        if not reply.summary:
+            counts = " · ".join(f"{SEVERITY_EMOJI.get(s, '⚪')} {n} {escape(s)}" for s, n in severity_counts(findings))
+            blocks.append(section(f"*{len(findings)} finding{'s' if len(findings) != 1 else ''}:* {counts}"))
         top = sorted(findings, key=lambda f: _rank(_severity(f)))[:TOP_FINDINGS]
         blocks += [finding_block(f) for f in top]
         more = len(findings) - len(top)
-        tail = f"{more} more finding{'s' if more != 1 else ''} and the" if more else "The"
-        blocks.append(context(f":thread: {tail} full report with the reasoning are in the thread."))
+        tail = (f"{more} more finding{'s' if more != 1 else ''} and the full report with the reasoning are"
+                if more else "The full report with the reasoning is")
+        blocks.append(context(f":thread: {tail} in the thread."))
     elif reply.summary is None and not reply.answer_id:
         # The review did not run (not available, no DDL, input over a limit): the reply explains why.
         blocks += [section(piece) for piece in split_text(to_mrkdwn(reply.text), SECTION_CHARS)]
     else:
-        blocks.append(context(":white_check_mark: No findings. The full report is in the thread."))
+        blocks.append(context(":thread: The full report is in the thread."))
     return blocks
 
 

@@ -96,15 +96,33 @@ def test_review_summary_counts_and_fix_sql():
                  "fix": "ALTER TABLE t ADD PRIMARY KEY (id);"},
                 {"rule": "r3", "severity": "warning", "message": "m3", "fix": "CREATE INDEX i ON t (c);"},
                 {"rule": "r4", "severity": "warning", "message": "m4", "fix": "x" * 5000}]
-    reply = Reply(text="## Report\nDetails.", findings=findings, summary="**2 tables reviewed.**", answer_id="a")
+    reply = Reply(text="## Report\nDetails.", findings=findings, answer_id="a")
     summary, *rest = review_messages(reply, user="U1")
     assert severity_counts(findings) == [("error", 1), ("warning", 2), ("info", 1)]
-    dumped = json.dumps(summary.blocks)
-    assert "<@U1> asked for a schema review" in dumped and "4 findings" in dumped
+    dumped = json.dumps(summary.blocks, ensure_ascii=False)
+    assert "<@U1> asked for a schema review" in dumped and "4 findings:* 🔴 1 error · 🟠 2 warning · 🔵 1 info" in dumped
     assert dumped.index("r2") < dumped.index("r3") and "r1" not in dumped  # top 3, most severe first
     assert "ALTER TABLE t ADD PRIMARY KEY (id);" in dumped and "`t.c` (line 4)" in dumped
+    assert "1 more finding and the full report" in dumped
     assert all(len(b["text"]["text"]) <= SECTION_CHARS for b in summary.blocks if b["type"] == "section")
     assert "Details." in json.dumps(rest[0].blocks)
+
+
+def test_review_summary_uses_the_engine_headline_without_listing_findings_twice():
+    engine_summary = ("**Schema review** (postgres, 2 statements): 1 error, 0 warnings, 0 info.\n\n"
+                      "⚠️ 1 statement(s) could not be parsed (first at line 7: syntax error).\n\n"
+                      "1. 🔴 **error** `no-primary-key` on `t` (line 1): Table t has no primary key.\n\n"
+                      "```sql\nALTER TABLE t ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;\n```")
+    findings = [{"rule": "no-primary-key", "severity": "error", "table": "t", "line": 1,
+                 "message": "Table t has no primary key.",
+                 "fix": "ALTER TABLE t ADD COLUMN id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY;"}]
+    reply = Reply(text="report", findings=findings, summary=engine_summary, answer_id="a")
+    dumped = json.dumps(review_messages(reply, user="U1")[0].blocks, ensure_ascii=False)
+    assert "*Schema review* (postgres, 2 statements): 1 error" in dumped and "could not be parsed" in dumped
+    assert dumped.count("ALTER TABLE t ADD COLUMN id") == 1
+    clean = Reply(text="report", findings=[], summary="**Schema review** (postgres, 1 statement): 0 errors.\n\n"
+                                                      "No issues found.", answer_id="a")
+    assert "No issues found." in json.dumps(review_messages(clean, user="U1")[0].blocks)
 
 
 def test_plain_text_undoes_slack_markup():

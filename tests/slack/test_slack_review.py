@@ -6,6 +6,8 @@ import asyncio
 import json
 import time
 
+import pytest
+
 from tests.openai_server import Scripted as LLMStep
 from tests.slack.slack_payloads import app_mention, block_actions, message, view_submission
 from tests.slack.slack_server import Scripted
@@ -37,7 +39,7 @@ async def test_command_with_ddl_posts_summary_in_channel_and_report_in_thread(bo
     summary = bot.slack.of("chat.update")[0]
     thread = summary.args["ts"]
     text = summary.text()
-    assert "2 findings" in text and "1 error" in text and "1 warning" in text
+    assert "1 error, 1 warning" in text  # the engine's headline, with the counts
     assert "ALTER TABLE audit_log ADD COLUMN id bigint" in text  # the top finding's fix SQL
     assert text.index("missing-primary-key") < text.index("fk-without-index")  # most severe first
     report = [c for c in bot.slack.of("chat.postMessage")[1:]]
@@ -101,7 +103,7 @@ async def test_modal_submission_runs_the_review_with_the_dialect(bot):
     await bot.settle()
     assert bot.review.calls[0][1] == {"dialect": "mysql"}
     assert bot.slack.of("chat.postMessage")[0].args["channel"] == "C9"
-    assert "2 findings" in bot.slack.of("chat.update")[0].text()
+    assert "missing-primary-key" in bot.slack.of("chat.update")[0].text()
 
 
 async def test_review_not_available_says_so(make_bot):
@@ -171,3 +173,16 @@ async def test_shutdown_does_not_wait_for_a_slow_llm(make_bot, openai):
     await bot.client.close()
     assert time.monotonic() - started < 3
     await asyncio.sleep(0)
+
+
+async def test_with_the_real_schema_review_analyzer(bot):
+    pytest.importorskip("bot.review.analyzer")
+    from bot.bootstrap import build_analyzers
+
+    bot.app.engine.analyzers = build_analyzers()
+    await bot.command("--dialect postgres CREATE TABLE audit_log (at timestamptz, what text);")
+    await bot.settle()
+    summary = bot.slack.of("chat.update")[0].text()
+    assert "asked for a schema review" in summary and "```" in summary  # a finding with its fix SQL
+    report = bot.slack.of("chat.postMessage")[1:]
+    assert report and all(c.args["thread_ts"] == bot.slack.of("chat.update")[0].args["ts"] for c in report)
