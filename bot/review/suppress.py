@@ -93,7 +93,7 @@ def load_config(start: str | None = None) -> ReviewConfig | None:
                     raw = fh.read()
             except OSError:
                 raw = ""
-            if "consultant" in raw:  # cheap test, avoids importing tomllib on every run
+            if "tool.consultant" in raw:  # cheap test, avoids importing tomllib on every run
                 data = _read_toml(pyproject, raw)
                 section = data.get("tool", {}).get("consultant", {}).get("review")
                 if isinstance(section, dict):
