@@ -43,8 +43,11 @@ class SlackAdapter:
                             AsyncRateLimitErrorRetryHandler(max_retry_count=3)])
         self.background = Background()
         self.caps = Capabilities()
+        # Bolt's own loggers default to the root level and would log request bodies (message text) at INFO;
+        # rooting them at the "slack_bolt" logger keeps them at the level configure_logging gives it.
         self.bolt = AsyncApp(client=self.client, signing_secret=config.signing_secret,
-                             process_before_response=True, name="backend-consultant")
+                             process_before_response=True, name="backend-consultant",
+                             logger=logging.getLogger("slack_bolt"))
         self.handlers = SlackHandlers(app, self.client, config, self.background, self.caps)
         self.handlers.register(self.bolt)
         self.socket_handler = None

@@ -124,3 +124,20 @@ async def test_slack_429_is_retried_after_retry_after(bot):
     assert len(posts) == 2  # the rate-limited attempt and its retry
     assert posts[1].at - posts[0].at >= 1.0
     assert bot.slack.of("chat.update"), "the answer was delivered after the retry"
+
+
+async def test_message_text_is_not_logged_at_info(make_bot, caplog):
+    """Bolt logs the body of a refused request at INFO; the adapter keeps Bolt at the level serve gives it."""
+    bolt_logger = logging.getLogger("slack_bolt")
+    previous = bolt_logger.level
+    bolt_logger.setLevel(logging.WARNING)  # what configure_logging does for serve
+    try:
+        caplog.set_level(logging.INFO)
+        bot = await make_bot()
+        body = json.dumps(event_callback(app_mention("<@UBOT> secret plans for the orders table")))
+        assert (await bot.post(body, {"Content-Type": "application/json"})).status == 401
+        await bot.event(app_mention("<@UBOT> secret plans for the orders table"))
+        await bot.settle()
+    finally:
+        bolt_logger.setLevel(previous)
+    assert not [r for r in caplog.records if "secret plans" in r.getMessage()]
