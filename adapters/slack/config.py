@@ -55,7 +55,8 @@ class SlackConfig:
             present = [n for n, v in (("SLACK_SIGNING_SECRET", self.signing_secret),
                                       ("SLACK_APP_TOKEN", self.app_token)) if v]
             extra = f" ({' and '.join(present)} set but unused)" if present else ""
-            return ("Slack disabled: SLACK_BOT_TOKEN is not set" + extra + "; set it with SLACK_APP_TOKEN (Socket Mode) "
+            return ("Slack disabled: SLACK_BOT_TOKEN is not set" + extra
+                    + "; set it with SLACK_APP_TOKEN (Socket Mode) "
                     "or SLACK_SIGNING_SECRET (HTTP at /slack/events). See docs/slack.md.")
         modes = []
         if self.socket_mode:

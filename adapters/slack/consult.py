@@ -172,7 +172,8 @@ class Consultations:
             if message.get("user") == bot_user_id:
                 who = "me (Backend Consultant)"
             elif message.get("bot_id"):
-                who = f"bot {message.get('username') or message.get('bot_profile', {}).get('name') or message['bot_id']}"
+                name = message.get("username") or message.get("bot_profile", {}).get("name") or message["bot_id"]
+                who = f"bot {name}"
             else:
                 who = f"@{message.get('user', 'someone')}"
             lines.append(f"{who}: {said}")

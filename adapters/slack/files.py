@@ -97,7 +97,8 @@ class SqlFiles:
     async def _download(self, file: dict[str, Any], name: str, budget: int) -> tuple[str, str | None]:
         url = file.get("url_private_download") or file.get("url_private") or ""
         if not url or not _trusted(url, self.api_url):
-            log.warning("refusing to download a file from an unexpected host", extra={"url_host": urlsplit(url).hostname})
+            log.warning("refusing to download a file from an unexpected host",
+                        extra={"url_host": urlsplit(url).hostname})
             return "", f"I could not download `{name}` from Slack."
         try:
             timeout = aiohttp.ClientTimeout(total=DOWNLOAD_TIMEOUT)

@@ -1,8 +1,10 @@
 """Engine replies as Slack messages: Block Kit within Slack's limits, questions as a list, sources, feedback buttons.
 
-Limits (https://docs.slack.dev/reference/block-kit/blocks): a section's text is at most 3,000 characters, a message
-at most 50 blocks, and the `markdown` block at most 12,000 characters per payload. Each message also keeps its text
-under MESSAGE_CHARS, so a long answer becomes a few readable messages rather than one enormous one.
+Limits (https://docs.slack.dev/reference/block-kit/blocks): a section's text is at most 3,000 characters and a message
+at most 50 blocks. Each message also keeps its text under MESSAGE_CHARS, so a long answer becomes a few readable
+messages rather than one enormous one. Streamed answers are sent as Markdown (`markdown_text`, which like the
+`markdown` block allows 12,000 characters; see responder.STREAM_TEXT_LIMIT) and replaced by these blocks when an
+answer outgrows one message.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from bot.messages import Reply
 
 SECTION_CHARS = 3_000
 MAX_BLOCKS = 50
-MARKDOWN_BLOCK_CHARS = 12_000
 MESSAGE_CHARS = 12_000
 FALLBACK_CHARS = 300
 CONTEXT_CHARS = 2_000
@@ -47,11 +48,6 @@ def section(mrkdwn: str) -> Block:
 
 def context(mrkdwn: str) -> Block:
     return {"type": "context", "elements": [{"type": "mrkdwn", "text": _clip(mrkdwn, CONTEXT_CHARS)}]}
-
-
-def markdown_blocks(markdown: str) -> list[Block]:
-    """Standard Markdown in Slack's `markdown` block(s), split below the 12,000-character limit (one per message)."""
-    return [{"type": "markdown", "text": piece} for piece in split_text(markdown, MARKDOWN_BLOCK_CHARS)]
 
 
 def _clip(text: str, limit: int) -> str:
@@ -102,8 +98,6 @@ def trailer_blocks(reply: Reply) -> list[Block]:
 def _size(block: Block) -> int:
     if block["type"] == "section":
         return len(block["text"]["text"])
-    if block["type"] == "markdown":
-        return len(block["text"])
     if block["type"] == "context":
         return sum(len(e.get("text", "")) for e in block["elements"])
     return 0

@@ -8,7 +8,8 @@ from collections import Counter
 from typing import Any
 
 from adapters.slack.mrkdwn import escape, split_text, to_mrkdwn
-from adapters.slack.render import SECTION_CHARS, Block, SlackMessage, context, fallback_text, pack, reply_messages, section
+from adapters.slack.render import (SECTION_CHARS, Block, SlackMessage, context, fallback_text, pack, reply_messages,
+                                   section)
 from bot.messages import Reply
 
 TOP_FINDINGS = 3

@@ -72,8 +72,8 @@ async def test_without_slack_variables_the_server_runs_without_slack(tmp_path, c
 
 
 def test_config_reads_the_environment():
-    config = SlackConfig.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_APP_TOKEN": "xapp-1",
-                                   "SLACK_API_URL": "http://proxy.local/api"})
+    config = SlackConfig.from_env({"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s",
+                                   "SLACK_APP_TOKEN": "xapp-1", "SLACK_API_URL": "http://proxy.local/api"})
     assert (config.bot_token, config.signing_secret, config.app_token) == ("xoxb-1", "s", "xapp-1")
     assert config.api_url == "http://proxy.local/api/"
     assert config.http_enabled and config.socket_mode

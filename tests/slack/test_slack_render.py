@@ -8,7 +8,7 @@ import pytest
 
 from adapters.slack.inbound import addressed_to_others, dialect_hint, is_from_person, plain_text
 from adapters.slack.mrkdwn import split_text, to_mrkdwn
-from adapters.slack.render import MAX_BLOCKS, SECTION_CHARS, markdown_blocks, pack, reply_messages, section
+from adapters.slack.render import MAX_BLOCKS, SECTION_CHARS, pack, reply_messages, section
 from adapters.slack.review_blocks import review_messages, severity_counts
 from bot.messages import Reply, Source
 
@@ -85,9 +85,9 @@ def test_many_small_blocks_are_packed_at_most_50_per_message():
     assert [len(m.blocks) for m in messages] == [50, 50, 20]
 
 
-def test_markdown_blocks_split_at_12000():
-    blocks = markdown_blocks("para. " * 5000)
-    assert len(blocks) == 3 and all(len(b["text"]) <= 12_000 for b in blocks)
+def test_split_at_the_12000_markdown_limit():
+    pieces = split_text("para. " * 5000, 12_000)
+    assert len(pieces) == 3 and all(len(p) <= 12_000 for p in pieces)
 
 
 def test_review_summary_counts_and_fix_sql():
