@@ -17,8 +17,11 @@ class TableName:
     def __init__(self, schema: str | None, name: str) -> None:
         self.schema = schema
         self.name = name
-        s = (schema or "").lower()
-        self.key = name.lower() if s in ("", "public", "main") else f"{s}.{name.lower()}"
+        if schema is None:
+            self.key = name.lower()
+        else:
+            s = schema.lower()
+            self.key = name.lower() if s in ("", "public", "main") else f"{s}.{name.lower()}"
 
     def __str__(self) -> str:
         return f"{self.schema}.{self.name}" if self.schema and self.schema not in ("public", "main") else self.name

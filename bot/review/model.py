@@ -135,6 +135,15 @@ class Schema:
                 return found[0]
         return t
 
+    def table_by_bare_name(self, name: str) -> Table | None:
+        """An unqualified lookup by lowercase name: the default schema's table, else the only one."""
+        t = self.tables.get(name)
+        if t is None:
+            found = self._by_name.get(name)
+            if found and len(found) == 1:
+                return found[0]
+        return t
+
     def index_key(self, name: str, schema: str | None = None, table_key: str | None = None) -> str:
         if self.dialect == "mysql" and table_key:
             return f"{table_key}.{name.lower()}"

@@ -360,7 +360,7 @@ def _qualified(items: tuple) -> ir.TableName:
 def _drop(body: dict, base: int) -> ir.Stmt:
     rt = body.get("removeType")
     if rt not in ("OBJECT_TABLE", "OBJECT_INDEX"):
-        return ir.Other()
+        return None
     names = [_qualified(_strs(o["List"].get("items"))) for o in body.get("objects", ()) if "List" in o]
     st = ir.DropTable(names) if rt == "OBJECT_TABLE" else ir.DropIndex(names)
     st.if_exists = bool(body.get("missing_ok"))
@@ -371,7 +371,7 @@ def _drop(body: dict, base: int) -> ir.Stmt:
 
 def _alter(body: dict, base: int) -> ir.Stmt:
     if body.get("objtype") != "OBJECT_TABLE":
-        return ir.Other()
+        return None
     cmds = []
     for wrapper in body.get("cmds", ()):
         c = wrapper["AlterTableCmd"]

@@ -191,9 +191,9 @@ def _column_rules(t: Table, model: Schema, ctx, reserved) -> None:
         if col.inherited:
             continue
         origin = col.type_origin
-        if not ctx.is_input(origin) and not ctx.is_input(col.origin):
-            continue
-        if not ctx.is_input(origin):
+        if origin.source <= 0:
+            if col.origin.source <= 0:
+                continue
             origin = col.origin
         base = col.type.base
         if key in reserved:
@@ -340,7 +340,7 @@ def _implicit_fk(t: Table, col, model: Schema, ctx, d: str, tq: str) -> None:
         return
     target = None
     for cand in plurals(stem):
-        target = model.table(TableName(t.name.schema, cand)) or model.table(TableName(None, cand))
+        target = (t.name.schema and model.table(TableName(t.name.schema, cand))) or model.table_by_bare_name(cand)
         if target is not None:
             break
     if (target is None or target is t or target.kind == "matview" or target.name.key in t.inherits

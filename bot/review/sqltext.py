@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 
 from .dialect import RESERVED
@@ -50,7 +51,8 @@ def singular(word: str) -> str:
     return word
 
 
-def plurals(word: str) -> list[str]:
+@functools.lru_cache(maxsize=4096)
+def plurals(word: str) -> tuple[str, ...]:
     out = [word, word + "s"]
     if word.endswith(("s", "x", "z", "ch", "sh")):
         out.append(word + "es")
@@ -59,4 +61,4 @@ def plurals(word: str) -> list[str]:
     irregular = {"person": "people", "child": "children", "man": "men", "woman": "women", "status": "statuses"}
     if word in irregular:
         out.append(irregular[word])
-    return out
+    return tuple(out)
