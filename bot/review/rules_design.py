@@ -82,6 +82,7 @@ def _table_rules(t: Table, model: Schema, ctx, reserved) -> None:
                 tail = "".join(f"\nALTER TABLE {qt(r.name, d)} MODIFY {q(c, d)} BIGINT UNSIGNED;" for r, c in refs)
             elif ctx.created_in_input(t):
                 fix = f"-- in CREATE TABLE {tq}:\n{cq} bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
+                tail = "".join(f"\n-- and declare {r.name.name}.{c} bigint" for r, c in refs)
             else:
                 fix = (f"-- rewrites the table: on a large table, add a bigint column, backfill it and swap instead\n"
                        f"ALTER TABLE {tq} ALTER COLUMN {cq} TYPE bigint;")
@@ -247,6 +248,8 @@ def _retype_fix(t: Table, col, new_type: str, d: str, new: bool, using: str | No
     if cents:
         return (f"-- SQLite has no exact decimal: store integer minor units\n"
                 f"-- in CREATE TABLE {tq}:\n{q(col.name + '_cents', d)} INTEGER{nn}")
+    if d == "mysql":
+        new_type = new_type.upper().replace("NUMERIC", "DECIMAL")
     if new:
         return f"-- in CREATE TABLE {tq}:\n{cq} {new_type}{nn}"
     if d == "mysql":
@@ -267,10 +270,10 @@ def _csv(t: Table, col, model: Schema, ctx, d: str, tq: str) -> None:
     target = next((model.table(TableName(t.name.schema, p)) for p in plurals(stem)
                    if model.table(TableName(t.name.schema, p)) is not None), None)
     junction = f"{owner}_{plurals(stem)[1]}"
-    owner_fk = f"{q(owner + '_id', d)} bigint NOT NULL REFERENCES {tq} ({_pk_col(t, d)})"
+    owner_fk = f"{q(owner + '_id', d)} {_key_type(t, d)} NOT NULL REFERENCES {tq} ({_pk_col(t, d)})"
     if key.endswith("_ids"):
         ref = f" REFERENCES {qt(target.name, d)} ({_pk_col(target, d)})" if target is not None else ""
-        elem = f"{q(stem + '_id', d)} bigint NOT NULL{ref}"
+        elem = f"{q(stem + '_id', d)} {_key_type(target, d)} NOT NULL{ref}"
         pk = f"PRIMARY KEY ({q(owner + '_id', d)}, {q(stem + '_id', d)})"
     else:
         elem = f"{q(stem, d)} text NOT NULL"
@@ -305,16 +308,28 @@ def _polymorphic_ids(t: Table, model: Schema, fk_cols: set) -> dict:
     return out
 
 
+def _key_type(t: Table | None, d: str) -> str:
+    """The type a column referencing `t`'s single-column key should have."""
+    col = t.column(t.pk.columns[0]) if t is not None and t.pk is not None and len(t.pk.columns) == 1 else None
+    if col is None:
+        return {"mysql": "BIGINT UNSIGNED", "sqlite": "INTEGER"}.get(d, "bigint")
+    if col.type.serial:
+        return {"int2": "smallint", "int4": "integer", "int8": "bigint"}.get(col.type.base, "bigint")
+    return col.type.display()
+
+
 def _polymorphic(t: Table, idc, typec, ctx, d: str, tq: str) -> None:
     stem = idc.name[:-3]
     origin = idc.origin if ctx.is_input(idc.origin) else typec.origin
+    a, b = q(stem + "_a_id", d), q(stem + "_b_id", d)
+    typ = idc.type.display()
+    one = f"num_nonnulls({a}, {b}) = 1" if d == "postgres" else f"({a} IS NOT NULL) + ({b} IS NOT NULL) = 1"
     ctx.emit("polymorphic-association", origin, t.name.name, idc.name, None,
              f"{t.name.name}.{typec.name} + {idc.name} is a polymorphic reference with no foreign key.",
              f"-- one real foreign key per target table (exclusive arc), e.g. for targets a and b:\n"
-             f"ALTER TABLE {tq} ADD COLUMN {q(stem + '_a_id', d)} bigint REFERENCES a (id),\n"
-             f"  ADD COLUMN {q(stem + '_b_id', d)} bigint REFERENCES b (id);\n"
-             f"ALTER TABLE {tq} ADD CONSTRAINT {object_name(t.name.name, [stem], 'one_target')}\n"
-             f"  CHECK ((({q(stem + '_a_id', d)} IS NOT NULL)::int + ({q(stem + '_b_id', d)} IS NOT NULL)::int) = 1);\n"
+             f"ALTER TABLE {tq} ADD COLUMN {a} {typ} REFERENCES a (id);\n"
+             f"ALTER TABLE {tq} ADD COLUMN {b} {typ} REFERENCES b (id);\n"
+             f"ALTER TABLE {tq} ADD CONSTRAINT {object_name(t.name.name, [stem], 'one_target')} CHECK ({one});\n"
              f"-- backfill from ({typec.name}, {idc.name}), then drop both columns")
 
 

@@ -145,7 +145,8 @@ class MigrationChecker:
             elif op == "rename_table":
                 self.emit("rename-table", stmt, table, None, None,
                           f"Renaming table {table} to {cmd.new_name} breaks the app version still running.",
-                          f"ALTER TABLE {tq} RENAME TO {q(cmd.new_name, d)};\n"
+                          (f"RENAME TABLE {tq} TO {q(cmd.new_name, d)};\n" if d == "mysql" else
+                           f"ALTER TABLE {tq} RENAME TO {q(cmd.new_name, d)};\n") +
                           f"CREATE VIEW {tq} AS SELECT * FROM {q(cmd.new_name, d)};  -- old name keeps working\n"
                           f"-- later release, once no code uses {table}:\nDROP VIEW {tq};")
             elif op == "drop_column":
@@ -178,7 +179,8 @@ class MigrationChecker:
                 self.emit("add-column-not-null-no-default", stmt, table, col.name, None,
                           f"ADD COLUMN {col.name} NOT NULL without a default fails on a non-empty {table}.",
                           f"ALTER TABLE {tq} ADD COLUMN {cq} {typ};\n"
-                          f"-- backfill in batches: UPDATE {tq} SET {cq} = ... WHERE ... LIMIT-style ranges;\n"
+                          f"-- backfill in batches of a few thousand rows:\n"
+                          f"UPDATE {tq} SET {cq} = <value> WHERE {cq} IS NULL AND <key range>;\n"
                           + _not_null_recipe(tq, table, col.name, pgv, check), cmd.loc)
             elif rewrites:
                 what = ("an identity column" if col.identity else "a stored generated column" if col.generated
@@ -193,7 +195,7 @@ class MigrationChecker:
                           f"-- backfill existing rows in batches:\n"
                           f"UPDATE {tq} SET {cq} = {default_sql} WHERE {cq} IS NULL AND <key range>;", cmd.loc)
             for cdef in col.constraints:
-                self._constraint(stmt, cdef, table, tq, new_column=col.name)
+                self._constraint(stmt, cdef, table, tq, new_column=col.name, new_type=typ)
         elif op == "add_constraint":
             self._constraint(stmt, cmd.constraint, table, tq)
         elif op == "set_not_null":
@@ -225,14 +227,16 @@ class MigrationChecker:
                       f"ALTER TABLE {tq} RENAME COLUMN {tmp} TO {cq};\n"
                       f"-- later release: ALTER TABLE {tq} DROP COLUMN {q(cmd.name + '_old', d)};")
 
-    def _constraint(self, stmt, cdef: ir.ConstraintDef, table: str, tq: str, new_column: str | None = None) -> None:
+    def _constraint(self, stmt, cdef: ir.ConstraintDef, table: str, tq: str, new_column: str | None = None,
+                    new_type: str = "") -> None:
         d = "postgres"
         kind = cdef.kind
         if kind == "fk" and not cdef.not_valid:
             name = cdef.name or object_name(table, cdef.columns, "fkey")
             ref = cdef.ref_table
             ref_cols = f" ({cols(cdef.ref_columns, d)})" if cdef.ref_columns else ""
-            pre = (f"ALTER TABLE {tq} ADD COLUMN ... ;  -- the column first, without REFERENCES\n" if new_column else "")
+            pre = (f"ALTER TABLE {tq} ADD COLUMN {q(new_column, d)} {new_type};  -- first, without REFERENCES\n"
+                   if new_column else "")
             self.emit("add-foreign-key-validating", stmt, table, ", ".join(cdef.columns), cdef.name,
                       f"Foreign key on {table}({', '.join(cdef.columns)}) is validated while both tables are locked.",
                       pre + f"ALTER TABLE {tq} ADD CONSTRAINT {q(name, d)} FOREIGN KEY ({cols(cdef.columns, d)}) "
@@ -246,8 +250,7 @@ class MigrationChecker:
                       f"ALTER TABLE {tq} VALIDATE CONSTRAINT {q(name, d)};  -- separate transaction", cdef.loc)
         elif kind in ("unique", "pk") and not cdef.using_index:
             rule = "add-unique-constraint" if kind == "unique" else "add-primary-key"
-            suffix = "key" if kind == "unique" else "pkey"
-            name = cdef.name or object_name(table, cdef.columns, suffix)
+            name = cdef.name or (object_name(table, cdef.columns, "key") if kind == "unique" else f"{table}_pkey")
             what = "UNIQUE" if kind == "unique" else "PRIMARY KEY"
             pre = ""
             if kind == "pk":
