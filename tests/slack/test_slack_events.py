@@ -199,3 +199,27 @@ async def test_long_answers_are_split_within_slack_limits(make_bot, openai):
     joined = "\n".join(c.text() for c in final)
     assert joined.count("SELECT 59 AS n") == 9  # nothing lost
     assert json.dumps(final[-1].blocks()).count("feedback_up") == 1
+
+
+async def test_thread_follow_up_and_feedback_with_the_sql_store(make_bot, sql_store):
+    from tests.slack.slack_payloads import block_actions
+
+    bot = await make_bot(store=sql_store)
+    mention = app_mention("<@UBOT> our orders API got slow after we added line items")
+    await bot.event(mention)
+    await bot.settle()
+XX, channel="C1", channel_type="channel", thread_ts=mention["ts"]))
+    await bot.settle()
+    assert len(bot.slack.of("chat.postMessage")) == 2
+    final = bot.slack.of("chat.update")[-1]
+    button = next(b for b in final.blocks() if b["type"] == "actions")["elements"][0]
+    await bot.interact(block_actions("feedback_up", button["value"], message_ts=final.args["ts"]))
+    await bot.settle()
+    await bot.interact(block_actions("feedback_up", "no-such-answer", message_ts=final.args["ts"]))
+    await bot.settle()
+    texts = [c.args["text"] for c in bot.slack.of("chat.postEphemeral")]
+    assert texts[0].startswith("Thanks") and "could not record" in texts[1]
+    thread_id = await sql_store.thread_id(("slack", "T1", "C1", mention["ts"]))
+    turns = await sql_store.turns(thread_id)
+    assert [t.role for t in turns].count("assistant") == 2
+    assert any(t.role == "context" and "ping" in t.text for t in turns)
