@@ -94,7 +94,7 @@ class Default:
     @property
     def sql(self) -> str:
         if not self._sql and self.node is not None:
-            from .parse_pg import expr_sql
+            from .pg_nodes import expr_sql
 
             self._sql = expr_sql(self.node)
         return self._sql

@@ -11,18 +11,9 @@ from __future__ import annotations
 import json
 
 from . import ir
+from .pg_nodes import column_def, constraint_def, default_of, expr_sql, relation_name, strings, type_ref
 from .split import LEADING, blank_meta_commands, byte_offsets, split_statements
 
-VOLATILE_FUNCS = frozenset((
-    "random", "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc", "uuid_generate_v4", "uuidv4",
-    "uuidv7", "clock_timestamp", "timeofday", "nextval", "setseed", "random_normal", "gen_random_bytes",
-    "txid_current", "pg_current_xact_id",
-))
-_SERIAL = {"serial": "int4", "serial4": "int4", "bigserial": "int8", "serial8": "int8",
-           "smallserial": "int2", "serial2": "int2"}
-_ALIASES = {"int": "int4", "integer": "int4", "smallint": "int2", "bigint": "int8", "real": "float4",
-            "float": "float8", "double precision": "float8", "decimal": "numeric", "boolean": "bool",
-            "character varying": "varchar", "character": "bpchar"}
 _WEAK_CMDS = frozenset(("AT_ValidateConstraint", "AT_SetStatistics", "AT_SetOptions", "AT_ResetOptions",
                         "AT_SetRelOptions", "AT_ResetRelOptions", "AT_ClusterOn", "AT_DropCluster",
                         "AT_DetachPartitionFinalize", "AT_ChangeOwner", "AT_ReplicaIdentity"))
@@ -99,199 +90,15 @@ def _convert_all(raw: list, buf: bytes, base: int, first_line: int = 1, limit: i
     return out
 
 
-# --- helpers -----------------------------------------------------------------------------
-
-
-def _name(rv: dict) -> ir.TableName:
-    return ir.TableName(rv.get("schemaname"), rv["relname"])
-
-
-def _strs(items: list | None) -> tuple:
-    if not items:
-        return ()
-    return tuple([i["String"]["sval"] for i in items if "String" in i])
-
-
-def _ival(node: dict):
-    c = node.get("A_Const")
-    if c is None:
-        return None
-    if "ival" in c:
-        return c["ival"].get("ival", 0)
-    return None
-
-
-_NO_MODS = frozenset(("timestamp", "timestamptz", "time", "timetz", "interval"))
-
-
-def type_ref(tn: dict) -> ir.TypeRef:
-    names = tn.get("names")
-    if not names:
-        return ir.TypeRef("unknown")
-    last = names[-1].get("String")
-    name = last["sval"].lower() if last else "unknown"
-    serial = False
-    if len(names) < 2 or names[0].get("String", {}).get("sval") != "pg_catalog":
-        if name in _SERIAL:
-            name, serial = _SERIAL[name], True
-        elif name == "char":
-            name = '"char"'  # the internal one-byte type, not char(n)
-        else:
-            name = _ALIASES.get(name, name)
-    mods = ()
-    if "typmods" in tn and name not in _NO_MODS:  # precision does not change the nature of a time type
-        mods = tuple(m for m in (_ival(t) for t in tn["typmods"]) if m is not None)
-    return ir.TypeRef(name, mods, "arrayBounds" in tn, False, serial)
-
-
-def default_of(expr: dict) -> ir.Default:
-    d = ir.Default(node=expr)
-    if "A_Const" in expr:
-        d.is_null = bool(expr["A_Const"].get("isnull"))
-        return d
-    for fname in _funcs(expr):
-        if fname == "nextval":
-            d.nextval = True
-        if fname in VOLATILE_FUNCS:
-            d.volatile = True
-    return d
-
-
-def _funcs(node):
-    """Names of all functions called anywhere inside an expression."""
-    stack = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, dict):
-            fc = n.get("FuncCall")
-            if fc is not None:
-                names = _strs(fc.get("funcname"))
-                if names:
-                    yield names[-1].lower()
-            stack.extend(n.values())
-        elif isinstance(n, list):
-            stack.extend(n)
-
-
-_SVF = {"SVFOP_CURRENT_TIMESTAMP": "CURRENT_TIMESTAMP", "SVFOP_CURRENT_DATE": "CURRENT_DATE",
-        "SVFOP_CURRENT_TIME": "CURRENT_TIME", "SVFOP_LOCALTIMESTAMP": "LOCALTIMESTAMP",
-        "SVFOP_CURRENT_USER": "CURRENT_USER", "SVFOP_SESSION_USER": "SESSION_USER"}
-
-
-def expr_sql(n: dict) -> str:
-    """A compact SQL rendering of common expression nodes, for fix text and comparisons."""
-    if not isinstance(n, dict) or not n:
-        return "?"
-    (kind, v), = n.items() if len(n) == 1 else (next(iter(n.items())),)
-    if kind == "ColumnRef":
-        return ".".join(f["String"]["sval"] if "String" in f else "*" for f in v.get("fields", ()))
-    if kind == "A_Const":
-        if v.get("isnull"):
-            return "NULL"
-        if "sval" in v:
-            return "'" + v["sval"].get("sval", "").replace("'", "''") + "'"
-        if "ival" in v:
-            return str(v["ival"].get("ival", 0))
-        if "fval" in v:
-            return v["fval"].get("fval", "0")
-        if "boolval" in v:
-            return "true" if v["boolval"].get("boolval") else "false"
-        return "?"
-    if kind == "FuncCall":
-        name = ".".join(_strs(v.get("funcname")))
-        if name.startswith("pg_catalog."):
-            name = name[11:]
-        args = "*" if v.get("agg_star") else ", ".join(expr_sql(a) for a in v.get("args", ()))
-        return f"{name}({args})"
-    if kind == "TypeCast":
-        return f"{expr_sql(v.get('arg', {}))}::{type_ref(v.get('typeName', {})).display()}"
-    if kind == "SQLValueFunction":
-        return _SVF.get(v.get("op", ""), "CURRENT_TIMESTAMP")
-    if kind == "A_Expr":
-        op = " ".join(_strs(v.get("name"))) or "="
-        left = expr_sql(v["lexpr"]) + " " if "lexpr" in v else ""
-        right = v.get("rexpr")
-        if isinstance(right, dict) and "List" in right:
-            rs = "(" + ", ".join(expr_sql(x) for x in right["List"].get("items", ())) + ")"
-            return f"{left}{'IN' if v.get('kind') == 'AEXPR_IN' else op} {rs}"
-        return f"{left}{op} {expr_sql(right) if right else ''}".strip()
-    if kind == "NullTest":
-        test = "IS NOT NULL" if v.get("nulltesttype") == "IS_NOT_NULL" else "IS NULL"
-        return f"{expr_sql(v.get('arg', {}))} {test}"
-    if kind == "BoolExpr":
-        op = {"AND_EXPR": " AND ", "OR_EXPR": " OR "}.get(v.get("boolop", ""), "")
-        args = [expr_sql(a) for a in v.get("args", ())]
-        if not op:
-            return "NOT (" + (args[0] if args else "?") + ")"
-        return "(" + op.join(args) + ")"
-    if kind == "A_ArrayExpr":
-        return "ARRAY[" + ", ".join(expr_sql(a) for a in v.get("elements", ())) + "]"
-    if kind == "CollateClause":
-        return expr_sql(v.get("arg", {}))
-    return f"<{kind}>"
-
-
-def constraint_def(c: dict, column: str | None = None, base: int = 0) -> ir.ConstraintDef | None:
-    t = c.get("contype")
-    loc = base + c.get("location", -1)
-    if t == "CONSTR_PRIMARY" or t == "CONSTR_UNIQUE":
-        cols = _strs(c.get("keys")) or ((column,) if column else ())
-        return ir.ConstraintDef("pk" if t == "CONSTR_PRIMARY" else "unique", c.get("conname"), cols,
-                                using_index=c.get("indexname"), loc=loc)
-    if t == "CONSTR_FOREIGN":
-        cols = _strs(c.get("fk_attrs")) or ((column,) if column else ())
-        return ir.ConstraintDef("fk", c.get("conname"), cols, _name(c["pktable"]), _strs(c.get("pk_attrs")),
-                                not_valid=bool(c.get("skip_validation")), loc=loc)
-    if t == "CONSTR_CHECK":
-        expr = c.get("raw_expr", {})
-        notnull = None
-        nt = expr.get("NullTest")
-        if nt and nt.get("nulltesttype") == "IS_NOT_NULL" and "ColumnRef" in nt.get("arg", {}):
-            fields = _strs(nt["arg"]["ColumnRef"].get("fields"))
-            notnull = fields[-1] if fields else None
-        return ir.ConstraintDef("check", c.get("conname"), (column,) if column else (),
-                                not_valid=bool(c.get("skip_validation")), notnull_col=notnull,
-                                expr_sql=expr_sql(expr), loc=loc)
-    if t == "CONSTR_EXCLUSION":
-        return ir.ConstraintDef("exclude", c.get("conname"), (), loc=loc)
-    return None
-
-
-def column_def(cd: dict, base: int = 0) -> ir.ColumnDef:
-    col = ir.ColumnDef(cd.get("colname", "?"), type_ref(cd.get("typeName", {})), base + cd.get("location", -1))
-    if col.type.serial:
-        col.not_null = True
-        col.default = ir.Default(volatile=True, nextval=True, sql="nextval(...)")
-    for wrapper in cd.get("constraints") or ():
-        c = wrapper["Constraint"]
-        t = c.get("contype")
-        if t == "CONSTR_NOTNULL":
-            col.not_null = True
-        elif t == "CONSTR_DEFAULT":
-            col.default = default_of(c.get("raw_expr", {}))
-        elif t == "CONSTR_IDENTITY":
-            col.identity = True
-            col.not_null = True
-        elif t == "CONSTR_GENERATED":
-            col.generated = True
-        else:
-            cdef = constraint_def(c, col.name, base)
-            if cdef is not None:
-                if cdef.kind == "pk":
-                    col.not_null = True
-                col.constraints.append(cdef)
-    return col
-
-
 # --- statement converters ----------------------------------------------------------------
 
 
 def _create(body: dict, base: int) -> ir.Stmt:
-    st = ir.CreateTable(_name(body["relation"]))
+    st = ir.CreateTable(relation_name(body["relation"]))
     st.temp = body["relation"].get("relpersistence") == "t"
     st.if_not_exists = bool(body.get("if_not_exists"))
     st.partitioned = "partspec" in body
-    inh = [_name(r["RangeVar"]) for r in body.get("inhRelations", ()) if "RangeVar" in r]
+    inh = [relation_name(r["RangeVar"]) for r in body.get("inhRelations", ()) if "RangeVar" in r]
     if "partbound" in body and inh:
         st.partition_of = inh[0]
     else:
@@ -304,7 +111,7 @@ def _create(body: dict, base: int) -> ir.Stmt:
             if cdef is not None:
                 st.constraints.append(cdef)
         elif "TableLikeClause" in elt:
-            st.like.append(_name(elt["TableLikeClause"]["relation"]))
+            st.like.append(relation_name(elt["TableLikeClause"]["relation"]))
     return st
 
 
@@ -313,7 +120,7 @@ def _create_as(body: dict, base: int) -> ir.Stmt:
     rel = into.get("rel")
     if rel is None:
         return ir.Other()
-    st = ir.CreateTable(_name(rel))
+    st = ir.CreateTable(relation_name(rel))
     st.as_select = True
     st.relkind = "matview" if body.get("objtype") == "OBJECT_MATVIEW" else "table"
     return st
@@ -328,7 +135,7 @@ def _index(body: dict, base: int) -> ir.Stmt:
             key, col = e["name"], e["name"]
         else:
             key, col = "(" + expr_sql(e.get("expr", {})) + ")", None
-        opclass = _strs(e.get("opclass"))
+        opclass = strings(e.get("opclass"))
         if opclass:
             key += " " + ".".join(opclass)
         if e.get("ordering") == "SORTBY_DESC":
@@ -339,12 +146,12 @@ def _index(body: dict, base: int) -> ir.Stmt:
         elif nulls == "SORTBY_NULLS_LAST":
             key += " NULLS LAST"
         if e.get("collation"):
-            key += " COLLATE " + ".".join(_strs(e["collation"]))
+            key += " COLLATE " + ".".join(strings(e["collation"]))
         elems.append(key)
         cols.append(col)
     include = tuple(p["IndexElem"].get("name", "?") for p in body.get("indexIncludingParams", ()))
     where = expr_sql(body["whereClause"]) if "whereClause" in body else None
-    idx = ir.IndexDef(body.get("idxname"), _name(body["relation"]), tuple(elems), tuple(cols), include, where,
+    idx = ir.IndexDef(body.get("idxname"), relation_name(body["relation"]), tuple(elems), tuple(cols), include, where,
                       bool(body.get("unique")), body.get("accessMethod", "btree"))
     st = ir.CreateIndex(idx)
     st.concurrently = bool(body.get("concurrent"))
@@ -361,7 +168,7 @@ def _drop(body: dict, base: int) -> ir.Stmt:
     rt = body.get("removeType")
     if rt not in ("OBJECT_TABLE", "OBJECT_INDEX"):
         return None
-    names = [_qualified(_strs(o["List"].get("items"))) for o in body.get("objects", ()) if "List" in o]
+    names = [_qualified(strings(o["List"].get("items"))) for o in body.get("objects", ()) if "List" in o]
     st = ir.DropTable(names) if rt == "OBJECT_TABLE" else ir.DropIndex(names)
     st.if_exists = bool(body.get("missing_ok"))
     if rt == "OBJECT_INDEX":
@@ -412,9 +219,9 @@ def _alter(body: dict, base: int) -> ir.Stmt:
             cmd.op = "add_identity"
         elif sub == "AT_AttachPartition":
             cmd.op = "attach_partition"
-            cmd.target = _name(d["PartitionCmd"]["name"])
+            cmd.target = relation_name(d["PartitionCmd"]["name"])
         cmds.append(cmd)
-    st = ir.AlterTable(_name(body["relation"]), cmds)
+    st = ir.AlterTable(relation_name(body["relation"]), cmds)
     st.if_exists = bool(body.get("missing_ok"))
     st.only = not body["relation"].get("inh", False)
     return st
@@ -432,13 +239,13 @@ def _rename(body: dict, base: int) -> ir.Stmt:
         cmd = ir.AlterCmd("rename_column", body.get("subname"))
         cmd.new_name = body.get("newname")
     elif rt == "OBJECT_INDEX":
-        return ir.RenameIndex(_name(rel), body.get("newname", ""))
+        return ir.RenameIndex(relation_name(rel), body.get("newname", ""))
     elif rt == "OBJECT_TABCONSTRAINT":
         cmd = ir.AlterCmd("rename_constraint", body.get("subname"))
         cmd.new_name = body.get("newname")
     else:
         return ir.Other()
-    st = ir.AlterTable(_name(rel), [cmd])
+    st = ir.AlterTable(relation_name(rel), [cmd])
     st.if_exists = bool(body.get("missing_ok"))
     return st
 
