@@ -208,7 +208,9 @@ async def test_thread_follow_up_and_feedback_with_the_sql_store(make_bot, sql_st
     mention = app_mention("<@UBOT> our orders API got slow after we added line items")
     await bot.event(mention)
     await bot.settle()
-XX, channel="C1", channel_type="channel", thread_ts=mention["ts"]))
+    await bot.event(message("we use Django", channel="C1", channel_type="channel", thread_ts=mention["ts"]))
+    await bot.settle()
+    await bot.event(message("<@U2> ping", channel="C1", channel_type="channel", thread_ts=mention["ts"]))
     await bot.settle()
     assert len(bot.slack.of("chat.postMessage")) == 2
     final = bot.slack.of("chat.update")[-1]
