@@ -109,6 +109,12 @@ def redundant_indexes(t: Table, ctx) -> None:
         return
     if len(indexes) < 2 and t.pk is None and not t.constraints:
         return
+    firsts = [i.elems[0].lower() for i in indexes if i.elems]
+    if t.pk is not None and t.pk.columns:
+        firsts.append(t.pk.columns[0].lower())
+    firsts.extend(u.columns[0].lower() for u in t.constraints if u.kind == "unique" and u.columns)
+    if len(set(firsts)) == len(firsts):
+        return  # no two indexes start with the same column: nothing can be redundant
     d = ctx.dialect
     # (elems, unique, method, where, include, enforces a constraint, position, name)
     others = []

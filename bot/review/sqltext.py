@@ -10,6 +10,7 @@ from .dialect import RESERVED
 _PLAIN = re.compile(r"^[a-z_][a-z0-9_$]*$")
 
 
+@functools.lru_cache(maxsize=8192)
 def q(name: str, dialect: str) -> str:
     """Quote an identifier only when it needs it."""
     if _PLAIN.match(name) and name not in RESERVED.get(dialect, ()):
