@@ -78,6 +78,10 @@ class MemoryStore(Store):
         self._check()
         return self.threads.setdefault(key, new_id())
 
+    async def find_thread(self, key: ThreadKey) -> str | None:
+        self._check()
+        return self.threads.get(key)
+
     async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:
         self._check()
         turn = Turn(new_id(), role, text, datetime.now(timezone.utc), meta or {})

@@ -18,6 +18,13 @@ async def test_threads_are_keyed_by_platform_tenant_channel_thread(sql_store):
     assert a == again and len({a, other_tenant, other_platform}) == 3
 
 
+async def test_find_thread_never_creates_one(sql_store):
+    key = ("slack", "T1", "C1", "200.1")
+    assert await sql_store.find_thread(key) is None
+    created = await sql_store.thread_id(key)
+    assert await SqlStore(sql_store.engine).find_thread(key) == created
+
+
 async def test_turns_come_back_in_order_with_meta(sql_store):
     thread = await sql_store.thread_id(("console", "local", "cli", "x"))
     ids = [await sql_store.add_turn(thread, role, f"turn {i}", {"i": i})

@@ -78,7 +78,9 @@ class Consultations:
     async def should_follow_up(self, event: dict[str, Any], turn: Turn, bot_user_id: str | None) -> bool:
         """An unmentioned reply in a channel thread: answer only in threads the bot answered, if not for others."""
         store = self.app.store
-        thread_id = await store.thread_id(turn.key)
+        thread_id = await store.find_thread(turn.key)
+        if thread_id is None:
+            return False
         turns = await store.turns(thread_id)
         if not any(t.role == "assistant" for t in turns):
             return False

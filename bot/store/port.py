@@ -31,6 +31,10 @@ class Store(ABC):
         """Return the id of the thread with this key, creating it on first use."""
 
     @abstractmethod
+    async def find_thread(self, key: ThreadKey) -> str | None:
+        """The id of an existing thread, without creating one (for deciding whether to join a conversation)."""
+
+    @abstractmethod
     async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:
         """Store one turn and return its id."""
 

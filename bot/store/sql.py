@@ -76,6 +76,23 @@ class SqlStore(Store):
             raise StoreError(f"database error: {str(exc.orig).splitlines()[0] if exc.orig else exc}") from exc
 
     async def thread_id(self, key: ThreadKey) -> str:
+        if (found := await self.find_thread(key)) is not None:
+            return found
+        platform, tenant, channel, thread = key
+        new = new_id()
+
+        async def create(conn):  # noqa: ANN001, ANN202
+            await conn.execute(insert(t.threads).values(
+                id=new, platform=platform, tenant=tenant, channel=channel, thread=thread, created_at=_now()))
+
+        try:
+            await self._run(create)
+        except IntegrityError:  # another process created it first
+            return await self.find_thread(key)  # type: ignore[return-value]
+        self._thread_ids[key] = new
+        return new
+
+    async def find_thread(self, key: ThreadKey) -> str | None:
         if key in self._thread_ids:
             return self._thread_ids[key]
         platform, tenant, channel, thread = key
@@ -86,19 +103,8 @@ class SqlStore(Store):
             return (await conn.execute(select(t.threads.c.id).where(where))).scalar()
 
         found = await self._run(find)
-        if found is None:
-            new = new_id()
-
-            async def create(conn):  # noqa: ANN001, ANN202
-                await conn.execute(insert(t.threads).values(
-                    id=new, platform=platform, tenant=tenant, channel=channel, thread=thread, created_at=_now()))
-
-            try:
-                await self._run(create)
-                found = new
-            except IntegrityError:  # another process created it first
-                found = await self._run(find)
-        self._thread_ids[key] = found
+        if found is not None:
+            self._thread_ids[key] = found
         return found
 
     async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:

@@ -148,21 +148,7 @@ async def bot(make_bot: BotFactory) -> Bot:
     return await make_bot()
 
 
-class PromptOpenAIServer(FakeOpenAIServer):
-    """The shared fake OpenAI server, but shutting down without waiting out a scripted delay (a 10 s LLM)."""
-
-    async def __aenter__(self) -> PromptOpenAIServer:
-        app = web.Application()
-        app.router.add_post("/v1/chat/completions", self._completions)
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-        return self
-
-
 @pytest.fixture
 async def openai() -> AsyncIterator[FakeOpenAIServer]:
-    async with PromptOpenAIServer() as server:
+    async with FakeOpenAIServer() as server:
         yield server
