@@ -92,13 +92,16 @@ def _head(sql: str) -> str:
     return first[:60] + ("..." if len(first) > 60 else "")
 
 
+_CLASS = re.compile(r"<class '(?:[\w.]*\.)?(\w+)'>")
+
+
 def _message(exc) -> str:
     errs = getattr(exc, "errors", None)
     if errs:
         e = errs[0]
-        desc = e.get("description") or str(exc)
+        desc = _CLASS.sub(r"\1", e.get("description") or str(exc))
         return f"{desc} near {e.get('highlight')!r}" if e.get("highlight") else desc
-    return str(exc).splitlines()[0]
+    return _CLASS.sub(r"\1", str(exc).splitlines()[0])
 
 
 def _unquote(name: str) -> str:

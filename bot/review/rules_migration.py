@@ -139,9 +139,12 @@ class MigrationChecker:
         for cmd in stmt.cmds:
             op = cmd.op
             if op == "rename_column":
+                # MySQL's CHANGE old new TYPE carries the type in the next action.
+                typ = next((c.type.display() for c in stmt.cmds if c.op == "alter_type" and c.type is not None
+                            and (c.name or "").lower() == (cmd.new_name or "").lower()), None)
                 self.emit("rename-column", stmt, table, cmd.name, None,
                           f"Renaming {table}.{cmd.name} to {cmd.new_name} breaks the app version still running.",
-                          _rename_column_fix(tq, cmd.name, cmd.new_name, d, t))
+                          _rename_column_fix(tq, cmd.name, cmd.new_name, d, t, typ))
             elif op == "rename_table":
                 self.emit("rename-table", stmt, table, None, None,
                           f"Renaming table {table} to {cmd.new_name} breaks the app version still running.",
@@ -273,9 +276,9 @@ def _not_null_recipe(tq: str, table: str, column: str, pgv: int, check: str) -> 
             f"ALTER TABLE {tq} VALIDATE CONSTRAINT {check};")
 
 
-def _rename_column_fix(tq: str, old: str, new: str, d: str, t) -> str:
+def _rename_column_fix(tq: str, old: str, new: str, d: str, t, typ: str | None = None) -> str:
     col = t.column(old) if t is not None else None
-    typ = col.type.display() if col is not None else "<type>"
+    typ = typ or (col.type.display() if col is not None else "<type>")
     return (f"-- expand/contract:\nALTER TABLE {tq} ADD COLUMN {q(new, d)} {typ};\n"
             f"-- write both columns from the app, backfill {new} from {old} in batches, move reads to {new};\n"
             f"-- later release:\nALTER TABLE {tq} DROP COLUMN {q(old, d)};")
