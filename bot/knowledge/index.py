@@ -1,11 +1,16 @@
 """The knowledge retriever: an SQLite FTS5 index over the notes, ranked with bm25() column weights.
 
 Index. Two FTS5 tables (porter stemming over unicode61), both ranked by bm25() with per-column weights
-(WEIGHTS below): `notes_key` holds the curated, topic-specific text (title, aliases, tags, summary,
-questions, and the "When this applies" symptoms), `notes_body` the rest of the body. A note's score is its
-key score plus BODY_FACTOR times its body score. Two tables rather than one because bm25's IDF is per
-table: a word such as "idempotency" or "lock" appears somewhere in the body of most notes, which would
-give it no weight at all, while it appears in the titles and aliases of only a few. It is persisted as
+(WEIGHTS below): `notes_key` holds the curated, topic-specific text (title, aliases, tags, summary and
+the "When this applies" symptoms), `notes_body` the diagnostic questions and the rest of the body. A
+note's score is its key score plus BODY_FACTOR times its body score, and the body is scored only for the
+best key candidates (plus notes whose bodies match identifiers from pasted code), which keeps a search
+over 10,000 notes in the low milliseconds. Two tables rather than one because bm25's IDF is per table: a
+word such as "idempotency" or "lock" appears somewhere in the body of most notes, which would give it no
+weight at all, while it appears in the titles and aliases of only a few. Finally, explicit problem-type
+cues in the question ("slow", "twice": bot.classify.cue_scores) mildly favour notes of that type.
+
+It is persisted as
 `<data_dir>/knowledge-index-<hash>.sqlite3`, where the hash covers every note file's path and bytes plus
 INDEX_VERSION, so an edited, added or removed note means a new hash and a rebuild on the next load, and an
 unchanged set of notes reuses the file. The retriever re-checks the note files at most every
@@ -33,11 +38,11 @@ from bot.knowledge.query import Term, Vocabulary, build_terms, fts_query
 log = logging.getLogger(__name__)
 
 # Bump when the schema, tokenizer, weights or stored column text change: it is part of the content hash.
-INDEX_VERSION = "1"
+INDEX_VERSION = "4"
 TOKENIZER = "porter unicode61"
 SYMPTOMS_SECTION = "When this applies"
-KEY_COLUMNS: tuple[str, ...] = ("title", "aliases", "tags", "summary", "questions", "symptoms")
-BODY_COLUMNS: tuple[str, ...] = ("body",)
+KEY_COLUMNS: tuple[str, ...] = ("title", "aliases", "tags", "summary", "symptoms")
+BODY_COLUMNS: tuple[str, ...] = ("questions", "body")
 # bm25() weight per column. Aliases are the curated words users type; titles are short and exact;
 # bodies are long and mention many neighbouring topics, so they only break ties.
 WEIGHTS: dict[str, float] = {
@@ -62,8 +67,8 @@ def _note_columns(note: Note) -> tuple[str, ...]:
         " ; ".join(note.aliases),
         " ; ".join(note.tags),
         note.summary,
-        " ; ".join(q.text for q in note.questions),
         symptoms,
+        " ; ".join(q.text for q in note.questions),
         rest if note.sections else note.body,
     )
 
@@ -96,14 +101,14 @@ def _weights(columns: Sequence[str]) -> str:
     return ", ".join(["0.0"] + [repr(WEIGHTS[c]) for c in columns])
 
 
-# bm25() is lower-is-better; scores are negated so that higher is better.
-SEARCH_SQL = f"""
-SELECT note_id, SUM(score) AS total FROM (
-    SELECT note_id, -bm25(notes_key, {_weights(KEY_COLUMNS)}) AS score FROM notes_key WHERE notes_key MATCH :q
-    UNION ALL
-    SELECT note_id, -:body * bm25(notes_body, {_weights(BODY_COLUMNS)}) AS score FROM notes_body WHERE notes_body MATCH :qb
-) GROUP BY note_id ORDER BY total DESC, note_id LIMIT :k
-"""
+# bm25() is lower-is-better; scores are negated so that higher is better. Rowids are the same in both tables.
+# The body table has one more column, `nid`, holding a token unique to each note ("n<rowid>", weight 0), so
+# that a single MATCH can score the bodies of just the candidate notes: `{questions body} : (...) AND nid : (n3 OR n17)`.
+_BODY = "{" + " ".join(BODY_COLUMNS) + "}"
+KEY_SQL = (f"SELECT rowid, note_id, -bm25(notes_key, {_weights(KEY_COLUMNS)}) AS score FROM notes_key "
+           "WHERE notes_key MATCH ? ORDER BY score DESC LIMIT ?")
+BODY_SQL = (f"SELECT rowid, note_id, -bm25(notes_body, {_weights(BODY_COLUMNS)}, 0.0) AS score FROM notes_body "
+            "WHERE notes_body MATCH ? ORDER BY score DESC LIMIT ?")
 
 
 def type_boosts(query: str) -> dict[str, float]:
@@ -174,17 +179,44 @@ class FTS5Retriever(Retriever):
         boost = type_boosts(query)
         with self._lock:
             try:
-                rows = self._conn.execute(SEARCH_SQL, {
-                    "q": fts_query(terms) or '""', "qb": fts_query(terms, body=True),
-                    "k": max(k, CANDIDATES) if boost else k, "body": BODY_FACTOR,
-                }).fetchall()
+                scores = self._scores(terms, max(k, CANDIDATES))
             except sqlite3.OperationalError as exc:  # a query FTS5 refuses must not break a conversation
                 log.warning("knowledge search failed", extra={"error": str(exc)})
                 return []
             notes = self._notes
-        results = [ScoredNote(notes[i], score * boost.get(notes[i].problem_type, 1.0)) for i, score in rows if i in notes]
+        results = [ScoredNote(notes[i], score * boost.get(notes[i].problem_type, 1.0))
+                   for i, score in scores.items() if i in notes]
         results.sort(key=lambda r: (-r.score, r.note.id))
         return results[:k]
+
+    def _scores(self, terms: list[Term], candidates: int) -> dict[str, float]:
+        """note id -> key score + BODY_FACTOR * body score, for the best candidates.
+
+        Candidates are the notes whose curated text (key table) matches best, plus the notes whose bodies
+        best match identifiers from pasted code. Only they get a body score (one MATCH restricted to their
+        `nid` tokens): scoring every body that shares a common word with the question would make a big
+        corpus slow.
+        """
+        conn = self._conn
+        key_query, body_query = fts_query(terms), fts_query(terms, body=True)
+        found: dict[int, tuple[str, float]] = {}
+        if key_query:
+            for rowid, note_id, score in conn.execute(KEY_SQL, (key_query, candidates)):
+                found[rowid] = (note_id, score)
+        code_query = fts_query([t for t in terms if t.body_only], body=True)
+        if code_query:
+            for rowid, note_id, _ in conn.execute(BODY_SQL, (f"{_BODY} : ({code_query})", candidates)):
+                found.setdefault(rowid, (note_id, 0.0))
+        if len(found) < candidates:
+            # Few notes match in their curated text: the bodies alone may still know the term.
+            for rowid, note_id, _ in conn.execute(BODY_SQL, (f"{_BODY} : ({body_query})", candidates)):
+                found.setdefault(rowid, (note_id, 0.0))
+        if not found:
+            return {}
+        only = " OR ".join(f'"n{rowid}"' for rowid in found)
+        rows = conn.execute(BODY_SQL, (f"{_BODY} : ({body_query}) AND nid : ({only})", len(found))).fetchall()
+        body = {rowid: score for rowid, _, score in rows}
+        return {note_id: score + BODY_FACTOR * body.get(rowid, 0.0) for rowid, (note_id, score) in found.items()}
 
     def get(self, note_id: str) -> Note | None:
         self._maybe_refresh()
@@ -303,14 +335,15 @@ class FTS5Retriever(Retriever):
         rows = [(n.id, *_note_columns(n)) for n in self._notes.values()]
         with conn:
             conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            rows = [(rowid, *row) for rowid, row in enumerate(rows, 1)]
             for table, columns, values in (
-                ("notes_key", KEY_COLUMNS, [r[: 1 + nkey] for r in rows]),
-                ("notes_body", BODY_COLUMNS, [(r[0], *r[1 + nkey:]) for r in rows]),
+                ("notes_key", KEY_COLUMNS, [r[: 2 + nkey] for r in rows]),
+                ("notes_body", (*BODY_COLUMNS, "nid"), [(r[0], r[1], *r[2 + nkey:], f"n{r[0]}") for r in rows]),
             ):
                 names = ", ".join(columns)
                 conn.execute(f"CREATE VIRTUAL TABLE {table} USING fts5(note_id UNINDEXED, {names}, tokenize='{TOKENIZER}')")
                 conn.executemany(
-                    f"INSERT INTO {table} (note_id, {names}) VALUES (?, {', '.join('?' for _ in columns)})", values
+                    f"INSERT INTO {table} (rowid, note_id, {names}) VALUES (?, ?, {', '.join('?' for _ in columns)})", values
                 )
                 conn.execute(f"INSERT INTO {table} ({table}) VALUES ('optimize')")
             conn.executemany(

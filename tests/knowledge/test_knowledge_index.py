@@ -219,3 +219,20 @@ def test_done_means_on_the_packaged_notes(query, expected):
     if r.get(expected) is None:
         pytest.fail(f"packaged note {expected} is missing")
     assert ids(r.search(query, k=3))[0] == expected
+
+
+def test_identifiers_in_pasted_code_can_find_a_note_by_its_code_examples(notes_dir):
+    write_note(notes_dir, "widget-sync", title="Widget synchronisation", aliases='["widget drift"]',
+               fix="```python\ndef sync():\n    zorbify_widgets(batch_size=500)\n```")
+    r = FTS5Retriever(notes_dir)
+    message = "this blows up in prod:\n```python\nfor shop in shops:\n    zorbify_widgets(shop.id)\n```"
+    terms = r.terms(message)
+    assert {t.text for t in terms if t.body_only} >= {"zorbify", "widgets"}
+    assert ids(r.search(message, k=1)) == ["widget-sync"]
+
+
+def test_body_scores_only_add_to_key_scores(notes_dir):
+    r = FTS5Retriever(notes_dir)
+    # "explain" appears only in the bodies (the shared template): every note matches with a small score.
+    results = r.search("explain buffers", k=5)
+    assert len(results) == 3 and all(0 < x.score < 5 for x in results)
