@@ -96,9 +96,16 @@ def _finding_items(finding: dict[str, Any]) -> list[dict[str, Any]]:
     return items
 
 
+def headline(summary: str | None) -> str:
+    """The first paragraph of an analyzer's summary: analyzers may follow it with top findings and code, which
+    a card TextBlock cannot render (and the card lists the findings anyway)."""
+    first = (summary or "").strip().split("\n\n", 1)[0].strip()
+    return first if len(first) <= 400 else first[:399].rstrip() + "…"
+
+
 def review_fallback(summary: str, findings: list[dict[str, Any]]) -> str:
     """The review as plain text, for clients that cannot render Adaptive Cards."""
-    lines = [plain(summary)]
+    lines = [plain(headline(summary))]
     for f in sorted(findings, key=lambda f: severity_rank(f.get("severity", ""))):
         where = _where(f)
         lines.append(f"- [{(f.get('severity') or 'unknown').upper()}] {f.get('rule', '')}"
@@ -113,19 +120,19 @@ def review_card(summary: str | None, findings: list[dict[str, Any]], answer_id: 
     """Summary by severity, then each finding with its fix SQL in monospace, most severe first.
 
     Returns the card and the findings that did not fit in one message (the caller sends those as text)."""
-    summary = (summary or "").strip() or f"{len(findings)} finding(s)."
+    line = headline(summary) or f"{len(findings)} finding(s)."
     ordered = sorted(findings, key=lambda f: severity_rank(f.get("severity", "")))
     counts = severity_counts(findings)
-    head: list[dict[str, Any]] = [
-        _text(title, size="Large", weight="Bolder"),
-        _text(summary, spacing="Small"),
-    ]
+    if line.startswith("**") or plain(line).lower().startswith(title.lower()):  # the headline names itself
+        head: list[dict[str, Any]] = [_text(line, size="Medium", weight="Bolder")]
+    else:
+        head = [_text(title, size="Large", weight="Bolder"), _text(line, spacing="Small")]
     if counts:
         head.append({"type": "FactSet", "facts": [{"title": sev.capitalize(), "value": str(n)} for sev, n in counts]})
     else:
         head.append(_text("No findings.", color="Good"))
     actions = feedback_actions(answer_id) if answer_id else None
-    fallback = review_fallback(summary, findings)
+    fallback = review_fallback(line, findings)
     shown = len(ordered)
     while True:
         body = list(head)

@@ -10,7 +10,7 @@ from typing import Any
 from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
 from botbuilder.schema import Activity, Attachment, TextFormatTypes
 
-from adapters.teams.cards import CARD_CONTENT_TYPE, feedback_card, findings_markdown, parse_feedback, review_card
+from adapters.teams.cards import feedback_card, findings_markdown, headline, parse_feedback, review_card
 from adapters.teams.config import TeamsConfig
 from adapters.teams.inbound import Message, read_message, scope_of, tenant_of
 from adapters.teams.render import plain, reply_markdown, split_markdown
@@ -58,9 +58,17 @@ def markdown_message(text: str, attachments: list[Attachment] | None = None) -> 
 
 
 def card_attachment(card: dict[str, Any]) -> Attachment:
-    attachment = CardFactory.adaptive_card(card)
-    assert attachment.content_type == CARD_CONTENT_TYPE
-    return attachment
+    return CardFactory.adaptive_card(card)  # contentType application/vnd.microsoft.card.adaptive
+
+
+async def close_connector(turn_context: TurnContext) -> None:
+    """The adapter makes one connector client (with its own HTTP session) per turn and never closes it."""
+    client = turn_context.turn_state.get(turn_context.adapter.BOT_CONNECTOR_CLIENT_KEY)
+    if client is not None:
+        try:
+            await client.__aexit__(None, None, None)
+        except Exception as exc:  # noqa: BLE001 - closing is best effort
+            log.debug("teams connector client close failed", extra={"error": repr(exc)[:200]})
 
 
 class ConsultantBot(ActivityHandler):
@@ -83,6 +91,8 @@ class ConsultantBot(ActivityHandler):
             await super().on_turn(turn_context)
         except Exception as exc:  # noqa: BLE001 - the user gets an apology, the log gets the details
             await self.apologize(turn_context, exc)
+        finally:
+            await close_connector(turn_context)
 
     async def apologize(self, turn_context: TurnContext, exc: BaseException) -> None:
         ref = new_reference()
@@ -142,19 +152,13 @@ class ConsultantBot(ActivityHandler):
 
     async def _new(self, turn_context: TurnContext, message: Message) -> None:
         activity = turn_context.activity
-        channel, thread = await self.threads.start_new(message.tenant, message.conversation_id,
-                                                       activity.id or new_reference(), message.user)
+        _, thread = await self.threads.start_new(message.tenant, message.conversation_id,
+                                                 activity.id or new_reference(), message.user)
         log.info("teams new consultation", extra={"tenant": message.tenant, "thread_key": thread})
-        if not message.args:
-            await self.sender.send(turn_context, markdown_message(NEW_TEXT))
-            return
-        # `new <question>`: the question opens the fresh consultation.
-        follow = Message(**{**message.__dict__, "text": message.args, "command": None, "args": None})
-        await self._consult(turn_context, follow, thread_key=(channel, thread))
+        await self.sender.send(turn_context, markdown_message(NEW_TEXT))
 
-    async def _consult(self, turn_context: TurnContext, message: Message,
-                       thread_key: tuple[str, str] | None = None) -> None:
-        channel, thread = thread_key or await self.threads.current(message.tenant, message.conversation_id)
+    async def _consult(self, turn_context: TurnContext, message: Message) -> None:
+        channel, thread = await self.threads.current(message.tenant, message.conversation_id)
         review = message.command == REVIEW_COMMAND
         inbound = self._inbound(turn_context, message, channel, thread, command=REVIEW_COMMAND if review else None,
                                 args=message.args if review else None)
@@ -170,7 +174,7 @@ class ConsultantBot(ActivityHandler):
             card, rest = review_card(reply.summary, reply.findings, reply.answer_id,
                                      title="Schema review" if review else "Analysis")
             activity = MessageFactory.attachment(card_attachment(card))
-            activity.summary = plain(reply.summary or "")[:200] or "Review results"
+            activity.summary = plain(headline(reply.summary))[:200] or "Review results"
             await self.sender.send(turn_context, activity)
             for chunk in split_markdown(findings_markdown(rest)):
                 await self.sender.send(turn_context, markdown_message(chunk))

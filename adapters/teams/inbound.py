@@ -10,7 +10,6 @@ from typing import Any
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-COMMANDS = ("schema-review", "help", "new")
 _AT_TAG = re.compile(r"<at>(.*?)</at>", re.I | re.S)
 _ENTITY = re.compile(r"&(lt|gt|amp|quot|apos|nbsp|#\d+|#x[0-9a-f]+);", re.I)
 
@@ -81,10 +80,16 @@ def clean(text: str) -> str:
 
 
 def parse_command(text: str) -> tuple[str | None, str | None]:
-    """(command, args) when the text starts with a command word (a leading slash is accepted)."""
-    match = re.match(r"/?([A-Za-z-]+)(?:\s+|$)", text)
-    if match and match.group(1).lower() in COMMANDS:
-        return match.group(1).lower(), text[match.end():].strip()
+    """(command, args) when the text is a command (a leading slash is accepted).
+
+    `help` and `new` count only as the whole message, so questions such as "help me pick an index" or "new
+    index on orders made writes slow" stay questions; `schema-review` takes everything after it."""
+    match = re.match(r"/?(schema-review)(?:\s+|$)", text, re.I)
+    if match:
+        return "schema-review", text[match.end():].strip()
+    word = re.fullmatch(r"/?(help|new)[.!?]?", text.strip(), re.I)
+    if word:
+        return word.group(1).lower(), ""
     return None, None
 
 

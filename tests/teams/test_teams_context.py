@@ -71,9 +71,9 @@ async def test_new_starts_a_fresh_consultation_that_survives_a_restart(start_bot
                                                 retriever=KeywordRetriever(FAKE_NOTES)))
     await again.send(A.personal_message(url, "and for GraphQL?"))
     assert user_contents(openai_server) == ["how do I version a REST API?", "and for GraphQL?"]
-    # `new <question>` starts over and asks in one go.
-    await again.send(A.personal_message(url, "new double charge from two workers"))
-    assert user_contents(openai_server) == ["double charge from two workers"]
+    # A question that starts with "new" is a question, not the command.
+    await again.send(A.personal_message(url, "new index on orders made writes slow"))
+    assert user_contents(openai_server)[0] == "how do I version a REST API?"
 
 
 FINDINGS = [
@@ -93,6 +93,20 @@ DDL = """CREATE TABLE orders (
 );"""
 
 
+# Like the real review's summary: a headline, then the top findings with their fix SQL.
+SUMMARY = ("**Schema review** (postgres, 1 statement): 1 error, 1 warning.\n\n"
+           "1. **error** `money-as-float` on `orders.total` (line 4)\n\n```sql\nALTER TABLE orders ...;\n```")
+
+
+def text_blocks(node) -> list[dict]:
+    if isinstance(node, dict):
+        own = [node] if node.get("type") == "TextBlock" else []
+        return own + [b for v in node.values() for b in text_blocks(v)]
+    if isinstance(node, list):
+        return [b for v in node for b in text_blocks(v)]
+    return []
+
+
 class FakeReview(Analyzer):
     name = "schema-review"
 
@@ -101,7 +115,7 @@ class FakeReview(Analyzer):
 
     def analyze(self, text, options=None) -> Analysis:
         self.seen = text
-        return Analysis(analyzer=self.name, summary="**Schema review:** 2 findings (1 error, 1 warning).",
+        return Analysis(analyzer=self.name, summary=SUMMARY,
                         report="Schema review of orders: money-as-float (error), fk-without-index (warning).",
                         findings=[dict(f) for f in FINDINGS], notes=[], problem_type="design")
 
@@ -118,7 +132,8 @@ async def test_schema_review_in_a_channel_returns_the_card_and_follow_ups_see_it
     card_message, answer = connector.messages()
     [card] = card_message.cards
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5" and card["body"] and card["actions"]
-    assert card["body"][0]["text"] == "Schema review"
+    assert card["body"][0]["text"] == "**Schema review** (postgres, 1 statement): 1 error, 1 warning."
+    assert not any("```" in b["text"] for b in text_blocks(card)), "no Markdown code fences in card text"
     facts = next(b for b in card["body"] if b["type"] == "FactSet")["facts"]
     assert facts == [{"title": "Error", "value": "1"}, {"title": "Warning", "value": "1"}]
     findings = [b for b in card["body"] if b["type"] == "Container"]
@@ -127,7 +142,8 @@ async def test_schema_review_in_a_channel_returns_the_card_and_follow_ups_see_it
     assert [f["fontType"] for f in fixes] == ["Monospace", "Monospace"]
     assert fixes[1]["text"] == FINDINGS[0]["fix"]
     assert {a["type"] for a in card["actions"]} == {"Action.Submit"}
-    assert "fk-without-index" in card["fallbackText"] and card_message.body["summary"].startswith("Schema review")
+    assert "fk-without-index" in card["fallbackText"] and "```" not in card["fallbackText"]
+    assert card_message.body["summary"] == "Schema review (postgres, 1 statement): 1 error, 1 warning."
     assert answer.body["text"].startswith("Answer from the fake model.")
     assert answer.cards == [], "the feedback buttons are on the review card"
     thread = f"{A.CHANNEL};messageid={post['id']}"
@@ -151,7 +167,11 @@ async def test_schema_review_with_the_real_analyzer(start_bot, connector, llm_ap
     bot = await start_bot(app=llm_app)
     await bot.send(A.personal_message(connector.service_url, f"schema-review {DDL}"))
     card = connector.messages()[0].cards[0]
-    assert card["type"] == "AdaptiveCard" and card["body"][0]["text"] == "Schema review"
+    assert card["type"] == "AdaptiveCard" and card["body"][0]["text"].startswith("**Schema review**")
+    assert next(b for b in card["body"] if b["type"] == "FactSet")["facts"]
+    assert not any("```" in b["text"] for b in text_blocks(card))
+    monospace = [b["text"] for b in text_blocks(card) if b.get("fontType") == "Monospace"]
+    assert any("numeric" in fix for fix in monospace), "the float-money fix is shown as SQL"
 
 
 async def test_feedback_submit_is_stored_with_the_answer_id(start_bot, connector, llm_app, sql_store):

@@ -97,9 +97,14 @@ def test_tenant_falls_back_to_the_conversation():
 def test_commands():
     assert parse_command("help") == ("help", "")
     assert parse_command("/new") == ("new", "")
-    assert parse_command("NEW the orders page is slow") == ("new", "the orders page is slow")
+    assert parse_command("New!") == ("new", "")
+    assert parse_command("/schema-review CREATE TABLE t (id int);") == ("schema-review", "CREATE TABLE t (id int);")
+    assert parse_command("Schema-Review") == ("schema-review", "")
+    # Questions that merely start with a command word stay questions.
+    assert parse_command("new index on orders made writes slow") == (None, None)
+    assert parse_command("help me pick an index") == (None, None)
     assert parse_command("newsletter sending is slow") == (None, None)
-    assert parse_command("how do I help my team") == (None, None)
+    assert parse_command("schema-reviewer role design") == (None, None)
 
 
 def test_feedback_payloads():
