@@ -303,7 +303,7 @@ class FTS5Retriever(Retriever):
         if not path.is_file():
             return None
         try:
-            conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+            conn = _connect_ro(path)
             meta = dict(conn.execute("SELECT key, value FROM meta").fetchall())
             count = conn.execute("SELECT count(*) FROM notes_key").fetchone()[0]
         except sqlite3.Error:
@@ -327,7 +327,7 @@ class FTS5Retriever(Retriever):
         finally:
             if tmp.exists():
                 tmp.unlink()
-        return sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+        return _connect_ro(path)
 
     def _build(self, conn: sqlite3.Connection, digest: str) -> sqlite3.Connection:
         started = time.perf_counter()
@@ -355,8 +355,20 @@ class FTS5Retriever(Retriever):
         return conn
 
 
+def _connect_ro(path: Path) -> sqlite3.Connection:
+    return sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, check_same_thread=False)
+
+
+def _mtime(path: Path) -> float:
+    try:
+        return path.stat().st_mtime
+    except OSError:  # removed meanwhile by another process
+        return 0.0
+
+
 def _prune(data_dir: Path, keep: Path) -> None:
-    files = sorted(data_dir.glob("knowledge-index-*.sqlite3"), key=lambda p: p.stat().st_mtime, reverse=True)
+    """Delete all but the most recently used index files (another process may still use an older one)."""
+    files = sorted(data_dir.glob("knowledge-index-*.sqlite3"), key=_mtime, reverse=True)
     for stale in [f for f in files if f != keep][KEEP_INDEX_FILES - 1:]:
         try:
             stale.unlink()

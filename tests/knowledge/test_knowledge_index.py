@@ -236,3 +236,11 @@ def test_body_scores_only_add_to_key_scores(notes_dir):
     # "explain" appears only in the bodies (the shared template): every note matches with a small score.
     results = r.search("explain buffers", k=5)
     assert len(results) == 3 and all(0 < x.score < 5 for x in results)
+
+
+def test_data_dir_with_uri_special_characters(notes_dir, tmp_path):
+    data = tmp_path / "we?ird #data %20dir"
+    first = FTS5Retriever(notes_dir, data)
+    assert first.index_path.parent == data
+    second = FTS5Retriever(notes_dir, data)
+    assert second.builds == 0 and ids(second.search("pgbouncer", k=1)) == ["connection-pooling"]
