@@ -178,3 +178,13 @@ async def test_connector_rejection_is_not_retried_and_gets_an_apology(start_bot,
     attempts = [r for r in connector.requests if r.type == "message"]
     assert [r.status for r in attempts] == [400, 200]
     assert "Reference: `" in attempts[1].body["text"]
+
+
+async def test_an_invoke_is_answered_inline_and_unknown_ones_are_declined(start_bot, connector):
+    bot = await start_bot()
+    invoke = A.personal_message(connector.service_url, "")
+    invoke.update({"type": "invoke", "name": "adaptiveCard/action", "value": {"action": {"type": "Action.Execute"}}})
+    response = await bot.post(invoke)
+    assert response.status == 501
+    await bot.endpoint.drain()
+    assert connector.messages() == []
