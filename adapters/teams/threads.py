@@ -8,8 +8,8 @@ channel thread, group chat and personal chat has its own context, per tenant.
 conversation id, or `<conversation id>#new:<activity id of the latest new>` once `new` has been used. The
 latest generation is kept through the store port alone (the core schema is untouched): a bookkeeping thread
 keyed `<conversation id>#generations` receives one `context` turn per `new`, whose meta names the generation.
-Reading it is one indexed query; it works across replicas and restarts, and an old consultation stays intact
-in its own thread.
+It exists only once `new` has been used; reading it is one or two indexed queries; it works across replicas
+and restarts, and an old consultation stays intact in its own thread.
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ class ThreadBook:
     async def current(self, tenant: str, conversation_id: str) -> tuple[str, str]:
         """(channel, thread) to use for the engine's thread key right now."""
         channel, thread = split_conversation(conversation_id)
-        ledger = await self.store.thread_id(self._ledger_key(tenant, channel, thread))
+        ledger = await self.store.find_thread(self._ledger_key(tenant, channel, thread))
+        if ledger is None:  # `new` was never used here: no bookkeeping row is created just by reading
+            return channel, thread
         marks = [t for t in await self.store.turns(ledger) if t.meta.get("generation")]
         if marks:
             thread = f"{thread}#new:{marks[-1].meta['generation']}"

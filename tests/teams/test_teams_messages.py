@@ -53,7 +53,7 @@ async def test_channel_mention_is_answered_in_its_thread_without_the_mention(sta
     assert BOT_NAME not in sent and "<at>" not in sent
     # One thread: the second question got the first as context.
     assert [m.content for m in llm.requests[-1] if m.role == "user"][0] == "how should we paginate the orders list?"
-    assert ("teams", A.TENANT, A.CHANNEL, thread) in store.threads
+    assert list(store.threads) == [("teams", A.TENANT, A.CHANNEL, thread)], "no bookkeeping rows without `new`"
 
 
 async def test_mention_is_removed_by_its_entity_even_with_regex_characters_in_the_name(start_bot, connector):
