@@ -22,7 +22,8 @@ CUES: tuple[tuple[str, str, float], ...] = (
     (r"\btime[sd]?[ -]?outs?\b|\b(?:e)?timedout\b|\btiming out\b|\bdeadline[ _]exceeded\b|\btakes? (?:\d+|forever|ages|seconds|minutes)\b"
      r"|\b\d+(?:\.\d+)? ?(?:ms|s|sec|secs|seconds|min|mins|minutes|h|hours)\b", "performance", 1.0),
     (r"\bcpu\b|\bmemory\b|\bram\b|\boom\b|\bbottleneck\b|\bhigh load\b|\bunder load\b|\bspikes?\b|\bfull (?:table )?scan\b"
-     r"|\bseq(?:uential)? scan\b|\b\d+ ?(?:gb|mb)\b|\b\d+ ?%", "performance", 0.8),
+     r"|\bseq(?:uential)? scan\b|\b\d+ ?(?:gb|mb)\b|\b\d+ ?%|\b(?:memory|connection|goroutine|thread|file descriptor)s? leak\w*"
+     r"|\bleak(?:s|ing)? (?:memory|connections|goroutines|threads)\b", "performance", 0.8),
     (r"\btoo many (?:connections|clients|queries)\b|\bconnection (?:limits?|exhaustion)\b|\bn ?\+ ?1\b|\bspeed(?:s|ing)? up\b"
      r"|\bfaster\b|\boptimi[sz]\w*|\bscal(?:e|ing)\b|\bhung\b|\bhangs?\b|\bhanging\b|\bfr[oe]ez\w*|\bqueue(?:s|d)? up\b"
      r"|\brewrit\w* the (?:whole |entire )?table\b|\btable rewrite\b|\bfalls? over\b|\btakes? forever\b", "performance", 0.8),
@@ -34,11 +35,11 @@ CUES: tuple[tuple[str, str, float], ...] = (
      r"|\boversell\w*|\boverbook\w*|\b(?:still )?(?:see|sees|seeing|shows?|showing|returns?|gets?) (?:the )?(?:old|outdated|previous|stale)\b"
      r"|\b(?:don'?t|doesn'?t|didn'?t|can'?t|cannot|not) (?:see|find|show)\b|\bnever (?:show|arrive|appear|get)\w*", "correctness", 1.2),
     (r"\bnegative (?:stock|balance|inventory)\b|\bmissing (?:rows|data|events|messages|updates)\b|\bout of order\b|\bphantom\b"
-     r"|\bstale\b|\bcorrupt\w*|\b(?:drop|lose|lost|losing|vanish)\w* (?:[\w-]+ )?(?:requests?|messages?|events?|data|jobs?|tasks?|writes?|updates?)\b"
+     r"|\bstale\b|\bcorrupt\w*|\boverflow\w*|\bwrap(?:s|ped)? around\b|\btruncat\w*|\b(?:drop|lose|lost|losing|vanish)\w* (?:[\w-]+ )?(?:requests?|messages?|events?|data|jobs?|tasks?|writes?|updates?)\b"
      r"|\b(?:tasks?|jobs?|messages?|events?) (?:just )?(?:vanish|disappear|get lost)\w*", "correctness", 0.9),
     (r"\bdeadlock\w*|\bserializ(?:ation|able) (?:failure|error)\b|\bcould not serialize\b|\bunique (?:constraint|violation)\b|\bidempoten\w*"
      r"|\b(?:un)?safe(?:ly)?\b", "correctness", 0.8),
-    (r"\b(?:data )?leak\w*|\bidor\b|\bcross[- ]tenant\b|\b(?:see|saw|read|access|view)\w* (?:other|another|\w+ \w+'s) (?:\w+'?s? )?(?:data|records|invoices|orders|accounts?)\b"
+    (r"\bdata leak\w*|\bleak(?:s|ed|ing)? (?:\w+ )?(?:data|records|pii|secrets?|tokens?|passwords?|emails?)\b|\bidor\b|\bcross[- ]tenant\b|\b(?:see|saw|read|access|view)\w* (?:other|another|\w+ \w+'s) (?:\w+'?s? )?(?:data|records|invoices|orders|accounts?)\b"
      r"|\b(?:other|another|wrong) (?:tenant|customer|user|account)'?s?'? data\b|\bvulnerab\w*|\bbypass\w*", "correctness", 1.2),
     # design
     (r"\bhow (?:should|do|would|can) (?:i|we|you) (?:design|structure|model|organi[sz]e|split|lay ?out|architect|version|name|approach|represent)\b", "design", 1.5),

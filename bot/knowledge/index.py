@@ -51,7 +51,7 @@ WEIGHTS: dict[str, float] = {
 BODY_FACTOR = 0.5  # weight of the body table's score relative to the key table's
 TYPE_PRIOR = 1.5  # how much the problem-type cues in a question (bot.classify) favour notes of that type
 CANDIDATES = 20  # notes fetched before the type re-ranking
-PREFIX_MIN = 0  # prefix-match prose words at least this long (0: off; porter stemming covers inflections)
+PREFIX_MIN = 6  # prefix-match prose words at least this long ("elastic" finds elasticsearch, "postgres" postgresql)
 KEEP_INDEX_FILES = 4  # most recently used index files kept in the data dir; older ones are pruned
 
 # ---------------------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ MAX_IDENTIFIERS = 16  # identifiers from pasted code that may match note bodies 
 
 # English function words plus chat filler. Domain words (slow, twice, lock...) are never stop words.
 STOP_WORDS = frozenset("""
-advice anybody appreciated idea ideas super suggestions thoughts wtf lol ppl folks team
+advice anybody appreciated idea ideas super suggestions thoughts wtf lol ppl folks team vs versus
 a about above after again against ago all almost also although am an and another any anybody anyone anything
 anyway anyways are aren around as ask asked asking at away be became because become been before being below
 best better between both but by can cannot cant could couldn did didn didnt do does doesn doesnt doing don dont
@@ -30,7 +30,7 @@ kind kinda know knows let lets like likely lol look looking lot lots made make m
 mean means might mine more most much must my myself need needed needs new no nor not nothing now of off often oh
 ok okay old on once one only or other others otherwise our ours ourselves out over own per perhaps please pls plz
 pretty probably put question questions quick quite rather re really right said same say says see seem seems
-seen should shouldn since so some somebody someone something sometimes somewhat sort sorry still stuff such
+seen should shouldn since so some somebody someone something sometimes somewhat sorry still stuff such
 sure take tell than thank thanks that thats the their theirs them then there theres these they thing things
 think this those though thought through thx to today told too tried tries try trying two ty under until up upon
 us use used uses using usually very via want wanted wants was wasn way ways we well were weren what whats when
@@ -81,6 +81,7 @@ _INLINE_SQL = re.compile(
     r"|create\s+table\s+\w+\s*\(|explain\s+(?:\(|analyze\b|select\b))",
     re.I,
 )
+_CALL = re.compile(r"(?:(?<=\.)|(?<![\w.]))([A-Za-z_]\w*)\(\)")
 _PLAIN_WORD = re.compile(r"^[A-Za-z][a-z]*['’]?[a-z]*[,.?!:;)]*$")
 
 
@@ -290,6 +291,10 @@ def build_terms(text: str, vocab: Vocabulary, *, prefix_min: int = 0, max_terms:
     for line in prose:
         words = _WORD.findall(line)
         raw_sequences.append([t for w in words for t in _simple_tokens(w)])
+        # Method and function names written as code (".only()", "values()") are kept even if they are stop words.
+        for name in _CALL.findall(line):
+            if len(name) > 2 and not name.isdigit():
+                add(Term(name.lower()))
         for word in words:
             for token in _word_terms(word):
                 if not _keep_prose(token):
@@ -301,11 +306,16 @@ def build_terms(text: str, vocab: Vocabulary, *, prefix_min: int = 0, max_terms:
                     add(Term(token, prefix=bool(prefix_min) and len(token) >= prefix_min and " " not in token and token.isalpha()))
     for line in inline_sql:
         words = _WORD.findall(line)
-        raw_sequences.append([t for w in words for t in _simple_tokens(w)])
+        tokens = [t for w in words for t in _simple_tokens(w)]
+        raw_sequences.append(tokens)
         for word in words:
             for token in _word_terms(word):
                 if " " not in token and token not in SQL_WORDS and _keep_prose(token):
                     add(Term(token, source="sql"))
+        # Keyword pairs carry the meaning of a statement: "create index", "alter table", "for update".
+        for first, second in zip(tokens, tokens[1:]):
+            if first in SQL_WORDS and second in SQL_WORDS and first != second:
+                add(Term(f"{first} {second}", source="sql"))
     identifiers: list[str] = []
     for line in code:
         tokens = _simple_tokens(line)

@@ -244,3 +244,23 @@ def test_data_dir_with_uri_special_characters(notes_dir, tmp_path):
     assert first.index_path.parent == data
     second = FTS5Retriever(notes_dir, data)
     assert second.builds == 0 and ids(second.search("pgbouncer", k=1)) == ["connection-pooling"]
+
+
+def test_prefix_matching_for_long_words(notes_dir):
+    write_note(notes_dir, "search-engines", title="Elasticsearch relevance", aliases='["opensearch"]')
+    r = FTS5Retriever(notes_dir)
+    assert '"elastic" *' in r.fts_query("elastic is slow")
+    assert ids(r.search("elastic", k=1)) == ["search-engines"]
+
+
+def test_call_syntax_keeps_method_names_that_are_stop_words(notes_dir):
+    r = FTS5Retriever(notes_dir)
+    assert '"only"' in r.fts_query("should I use .only() here")
+    assert '"only"' not in r.fts_query("should I use only this")
+
+
+def test_inline_sql_keeps_keyword_pairs_and_the_rest_of_the_sentence(notes_dir):
+    r = FTS5Retriever(notes_dir)
+    q = r.fts_query("CREATE INDEX on the orders table blocked writes for 10 minutes")
+    assert '"create index"' in q and '"blocked"' in q and '"writes"' in q
+    assert '"create"' not in q and '"on"' not in q
