@@ -1,9 +1,10 @@
 """PostgreSQL: libpg_query's JSON parse tree (via pglast) to the neutral statements of `ir`.
 
-The whole input is parsed once with `pglast.parser.parse_sql_json` (the Python AST is far
-slower to build). Only when that fails is the input split and parsed statement by statement,
-so a bad statement is reported with its line and the rest is still reviewed. Locations in
-the JSON are UTF-8 byte offsets; libpg_query leaves out fields at their default (0, false).
+The whole input is parsed once into libpg_query's JSON (what `pglast.parser.parse_sql_json`
+returns, reached through `pg_native`; the Python AST is far slower to build). Only when that
+fails is the input split and parsed statement by statement, so a bad statement is reported with
+its line and the rest is still reviewed. Locations in the JSON are UTF-8 byte offsets;
+libpg_query leaves out fields at their default (0, false).
 """
 
 from __future__ import annotations
@@ -20,20 +21,20 @@ _WEAK_CMDS = frozenset(("AT_ValidateConstraint", "AT_SetStatistics", "AT_SetOpti
 
 
 def parse(text: str) -> ir.ParseResult:
-    from pglast.parser import ParseError, parse_sql_json
+    from .pg_native import PgParseError, parse_json
 
     text = blank_meta_commands(text)
     buf = text.encode("utf-8")
     try:
-        tree = json.loads(parse_sql_json(text))
-    except ParseError:
-        return _parse_piecewise(text, buf, parse_sql_json, ParseError)
+        tree = json.loads(parse_json(text))
+    except PgParseError:
+        return _parse_piecewise(text, buf, parse_json, PgParseError)
     raw = tree.get("stmts", [])
     stmts = _convert_all(raw, buf, 0)
     return ir.ParseResult(stmts, [], len(raw), buf)
 
 
-def _parse_piecewise(text, buf, parse_sql_json, ParseError) -> ir.ParseResult:
+def _parse_piecewise(text, buf, parse_json, PgParseError) -> ir.ParseResult:
     pieces = split_statements(text, "postgres")
     starts = byte_offsets(text, [p[0] for p in pieces])
     stmts: list[ir.Stmt] = []
@@ -44,24 +45,20 @@ def _parse_piecewise(text, buf, parse_sql_json, ParseError) -> ir.ParseResult:
         line += buf.count(b"\n", prev, bstart)
         prev = bstart
         piece = text[cstart:cend]
+        piece_bytes = piece.encode("utf-8")
         try:
-            tree = json.loads(parse_sql_json(piece))
-        except ParseError as exc:
-            errors.append(ir.ParseFailure(line, _error_message(exc, piece, line)))
+            tree = json.loads(parse_json(piece))
+        except PgParseError as exc:
+            message = exc.message
+            if exc.offset is not None and 0 <= exc.offset <= len(piece_bytes):
+                at = line + piece_bytes.count(b"\n", 0, exc.offset)
+                if at != line:
+                    message += f" (line {at})"
+            errors.append(ir.ParseFailure(line, message))
             continue
-        limit = bstart + len(piece.encode("utf-8"))
+        limit = bstart + len(piece_bytes)
         stmts.extend(_convert_all(tree.get("stmts", []), buf, bstart, first_line=line, limit=limit))
     return ir.ParseResult(stmts, errors, len(pieces), buf)
-
-
-def _error_message(exc, piece: str, line: int) -> str:
-    message = exc.args[0] if exc.args else str(exc)
-    location = exc.args[1] if len(exc.args) > 1 else None
-    if isinstance(location, int) and 0 <= location <= len(piece):
-        at = line + piece.count("\n", 0, location)
-        if at != line:
-            message += f" (line {at})"
-    return message
 
 
 def _convert_all(raw: list, buf: bytes, base: int, first_line: int = 1, limit: int | None = None) -> list[ir.Stmt]:

@@ -265,3 +265,41 @@ def test_registry_routes_ddl_to_the_analyzer():
     registry = AnalyzerRegistry([SchemaReviewAnalyzer()])
     assert registry.route("CREATE TABLE t (id int);").name == "schema-review"
     assert registry.route("how do I design a table?") is None
+
+
+# --- the PostgreSQL parser binding ----------------------------------------------------------
+
+
+def test_native_binding_matches_pglast_and_leaves_pglast_importable(tmp_path):
+    """pg_native calls libpg_query from pglast's library without importing pglast; same JSON, same errors."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    code = r'''
+import sys
+from bot.review import pg_native
+from bot.review.pg_native import PgParseError
+texts = [open(p).read() for p in sys.argv[1:]] + ["CREATE TABLE é (ü text);", "SELECT 'naïve';"]
+native = [pg_native.parse_json(t) for t in texts]
+assert "pglast" not in sys.modules, "the native path must not import the pglast package"
+try:
+    pg_native.parse_json("CREATE TABLE t (a int,, b int);")
+except PgParseError as exc:
+    native_err = (exc.message, exc.offset)
+from pglast.parser import parse_sql_json
+assert native == [parse_sql_json(t) for t in texts]
+slow = pg_native._pglast_parser()
+try:
+    slow("CREATE TABLE t (a int,, b int);")
+except PgParseError as exc:
+    assert (exc.message, exc.offset) == native_err, ((exc.message, exc.offset), native_err)
+print("ok", native_err)
+'''
+    fixtures = sorted(str(p) for p in (repo / "tests" / "review" / "fixtures").glob("pg_*.sql")
+                      if "parse_errors" not in p.name and "dump_style" not in p.name)
+    out = subprocess.run([sys.executable, "-c", code, *fixtures], capture_output=True, cwd=str(repo),
+                         env={"PYTHONPATH": str(repo), "PATH": "/usr/bin:/bin"}, timeout=60)
+    assert out.returncode == 0, out.stderr.decode()
+    assert out.stdout.decode().startswith("ok")
