@@ -23,6 +23,8 @@ class App:
     engine: Engine
 
     async def close(self) -> None:
+        if self.engine.llm is not None:
+            await self.engine.llm.close()
         await self.store.close()
 
 

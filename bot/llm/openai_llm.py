@@ -73,6 +73,9 @@ class OpenAIChat(LLM):
         self.model = model
         self.deadline = deadline
 
+    async def close(self) -> None:
+        await self.client.close()
+
     def _payload(self, messages: list[ChatMessage]) -> list[dict[str, str]]:
         return [{"role": m.role, "content": m.content} for m in messages]
 

@@ -28,3 +28,6 @@ class LLM(ABC):
     @abstractmethod
     def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
         """Yield the answer in pieces as they arrive, or raise LLMError."""
+
+    async def close(self) -> None:
+        """Release connections; models without any keep the default."""
