@@ -19,22 +19,11 @@ Mount = Callable[[web.Application, App], None]
 
 
 def platform_mounts() -> list[Mount]:
-    mounts: list[Mount] = []
-    try:
-        from adapters.slack.mount import mount as mount_slack
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("adapters.slack"):
-            raise
-    else:
-        mounts.append(mount_slack)
-    try:
-        from adapters.teams.mount import mount as mount_teams
-    except ModuleNotFoundError as exc:
-        if not (exc.name or "").startswith("adapters.teams"):
-            raise
-    else:
-        mounts.append(mount_teams)
-    return mounts
+    # Imported here so `consultant --help` never loads Bolt or botbuilder.
+    from adapters.slack.mount import mount as mount_slack
+    from adapters.teams.mount import mount as mount_teams
+
+    return [mount_slack, mount_teams]
 
 
 async def healthz(_request: web.Request) -> web.Response:
