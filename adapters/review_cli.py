@@ -110,6 +110,10 @@ def run(args) -> int:
     else:
         color = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
         out = render.render_text(reports, color=color)
-    sys.stdout.write(out)
-    sys.stdout.flush()
-    return 1 if any(r.at_or_above(args.fail_on) for r in reports) else 0
+    code = 1 if any(r.at_or_above(args.fail_on) for r in reports) else 0
+    try:
+        sys.stdout.write(out)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `consultant review ... | head`: the reader left, the exit code still counts
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    return code
