@@ -1,6 +1,6 @@
 """Whole-process timing of `consultant review --format json` against squawk, on the same file, in the same run.
 
-    python -m bench.review [--runs 15] [--file ../shared/corpus/schemas/lago.sql]
+    python -m bench.review [--runs 15] [--file ../shared/corpus/schemas/lago.sql] [--pglast]
 
 Both tools run as fresh processes (interpreter start-up and imports included), alternating, after one
 warm-up each; best and median wall times are printed with their ratio (target: <= 2.5x squawk), then the
@@ -9,6 +9,9 @@ peak RSS of one review process (target: < 250 MB), measured by a wrapper that wa
 Python processes get a bytecode cache (PYTHONPYCACHEPREFIX in a temporary directory) even when the
 environment sets PYTHONDONTWRITEBYTECODE: an installed package ships compiled bytecode, and recompiling
 every module on every run would measure the compiler, not the review.
+
+--pglast times the fallback binding (pglast.parser.parse_sql_json after importing the pglast package)
+instead of the direct libpg_query call the review uses by default (see bot/review/pg_native.py).
 
 Skips with a message (exit 0) when the corpus file or the squawk binary is absent.
 """
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15, help="timed runs per tool (default 15)")
     parser.add_argument("--file", type=Path, default=DEFAULT_FILE, help="SQL file (default: the corpus lago.sql)")
+    parser.add_argument("--pglast", action="store_true", help="time the pglast.parser.parse_sql_json fallback")
     args = parser.parse_args(argv)
 
     if not args.file.exists():
@@ -75,6 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     cache = tempfile.mkdtemp(prefix="consultant-bench-pycache-")
     env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     env.update(PYTHONPYCACHEPREFIX=cache, PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+    env.pop("CONSULTANT_REVIEW_PGLAST", None)
+    if args.pglast:
+        env["CONSULTANT_REVIEW_PGLAST"] = "1"
     ours = [sys.executable, "-m", "adapters.cli", "review", "--format", "json", str(args.file)]
     theirs = [squawk, "--reporter", "json", str(args.file)]
 
@@ -92,7 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     lines = sum(1 for _ in args.file.open(encoding="utf-8", errors="replace"))
     best_o, med_o = min(t_ours), statistics.median(t_ours)
     best_s, med_s = min(t_theirs), statistics.median(t_theirs)
-    print(f"file: {args.file.name} ({lines} lines, {args.file.stat().st_size / 1024:.0f} KiB), {args.runs} runs each")
+    binding = "pglast.parser.parse_sql_json" if args.pglast else "libpg_query via pglast's library"
+    print(f"file: {args.file.name} ({lines} lines, {args.file.stat().st_size / 1024:.0f} KiB), {args.runs} runs each, "
+          f"parser binding: {binding}")
     print(f"consultant review --format json: best {best_o * 1000:7.1f} ms   median {med_o * 1000:7.1f} ms")
     print(f"squawk --reporter json:          best {best_s * 1000:7.1f} ms   median {med_s * 1000:7.1f} ms")
     ratio_best, ratio_med = best_o / best_s, med_o / med_s
