@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from adapters.cli import main
-from adapters.teams.package_cli import TEMPLATE_DIR
+from adapters.teams.package import TEMPLATE_DIR
 
 APP_ID = "C9E8C047-2A74-40A2-B28A-B162D5F5327C"
 
