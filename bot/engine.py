@@ -12,6 +12,7 @@ from bot.analyzers import Analysis, AnalyzerRegistry
 from bot.classify import classify
 from bot.compose import compose_offline
 from bot.facts import extract_facts, merge_facts
+from bot.followup import findings_markdown, latest_findings, relevant_findings
 from bot.help import HELP, REVIEW_UNAVAILABLE, REVIEW_USAGE
 from bot.history import TokenCounter, trim_history
 from bot.knowledge.port import Note, Retriever
@@ -98,13 +99,16 @@ class Engine:
 
         analysis = self._analyze(text, forced=is_review)
         if analysis:
+            # The findings ride along in the turn's meta, so later follow-ups can be matched against them.
             await clock.timed("storage", self.store.add_turn(
-                thread_id, "context", f"Analysis by {analysis.analyzer}:\n{analysis.report}", {"analyzer": analysis.analyzer}))
+                thread_id, "context", f"Analysis by {analysis.analyzer}:\n{analysis.report}",
+                {"analyzer": analysis.analyzer, "findings": analysis.findings[:100]}))
+        asked_about = [] if analysis else relevant_findings(text, latest_findings(earlier))
 
         began = time.perf_counter()
         query = self._retrieval_query(text, earlier, analysis)
         results = self.retriever.search(query, k=5)
-        notes = self._pick_notes(results, analysis)
+        notes = self._pick_notes(results, analysis, [f["note"] for f in asked_about if f.get("note")])
         problem_type = analysis.problem_type if analysis else classify(text, results)
         clock.phases["retrieval"] += time.perf_counter() - began
 
@@ -113,6 +117,8 @@ class Engine:
 
         answer, mode = await self._answer(inbound, text, earlier, notes, facts, problem_type, analysis,
                                           questions, on_token, clock)
+        if asked_about and mode == "offline":
+            answer = answer.replace("\n\n", "\n\n" + findings_markdown(asked_about) + "\n\n", 1)
         reply = Reply(
             text=answer, problem_type=problem_type, questions=questions,
             sources=[Source(n.id, n.title) for n in notes],
@@ -152,12 +158,12 @@ class Engine:
             query = f"{text} {opening[:500]}"
         return query
 
-    def _pick_notes(self, results, analysis: Analysis | None) -> list[Note]:  # noqa: ANN001
+    def _pick_notes(self, results, analysis: Analysis | None,  # noqa: ANN001
+                    finding_notes: list[str]) -> list[Note]:
         picked: list[Note] = []
-        if analysis:
-            for note_id in analysis.notes[:2]:
-                if (note := self.retriever.get(note_id)) and note not in picked:
-                    picked.append(note)
+        for note_id in ((analysis.notes if analysis else []) + finding_notes)[:2]:
+            if (note := self.retriever.get(note_id)) and note not in picked:
+                picked.append(note)
         if results:
             best = results[0].score
             for scored in results:

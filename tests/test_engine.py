@@ -172,3 +172,13 @@ async def test_review_command_passes_the_dialect_flag():
     engine, _ = make_engine(analyzers=AnalyzerRegistry([Recording()]))
     await engine.handle(inbound("", kind="command", command="schema-review", args="--dialect mysql CREATE TABLE t (a int);"))
     assert seen == {"dialect": "mysql", "text": "CREATE TABLE t (a int);"}
+
+
+async def test_offline_follow_up_about_a_finding_quotes_it_and_its_note():
+    engine, _ = make_engine(analyzers=AnalyzerRegistry([EchoAnalyzer()]))
+    await engine.handle(inbound("", kind="command", command="schema-review", args="CREATE TABLE t (a int);"))
+    reply = await engine.handle(inbound("why does it matter that there's no primary key?"))
+    assert "About the review in this thread" in reply.text and "no-primary-key" in reply.text
+    assert reply.sources[0].id == "n-plus-one-queries"  # the finding's note comes first
+    unrelated = await engine.handle(inbound("how do retries work for webhooks?"))
+    assert "About the review" not in unrelated.text
