@@ -1,11 +1,11 @@
 """The knowledge retriever: an SQLite FTS5 index over the notes, ranked with bm25() column weights.
 
 Index. Two FTS5 tables (porter stemming over unicode61), both ranked by bm25() with per-column weights
-(WEIGHTS below): `notes_key` holds the curated, topic-specific text (title, aliases, tags, summary and
-the "When this applies" symptoms), `notes_body` the diagnostic questions and the rest of the body. A
-note's score is its key score plus BODY_FACTOR times its body score, and the body is scored only for the
-best key candidates (plus notes whose bodies match identifiers from pasted code), which keeps a search
-over 10,000 notes in the low milliseconds. Two tables rather than one because bm25's IDF is per table: a
+(WEIGHTS below): `notes_key` holds the short, curated text (title, aliases, tags, summary), `notes_body`
+the "When this applies" symptoms, the diagnostic questions and the rest of the body. A note's score is
+its key score plus BODY_FACTOR times its body score; bodies are scored only for the best key candidates
+(plus notes whose bodies match identifiers from pasted code, plus the best body matches when few notes
+match in their key text), which keeps a search over 10,000 notes at a few milliseconds. Two tables rather than one because bm25's IDF is per table: a
 word such as "idempotency" or "lock" appears somewhere in the body of most notes, which would give it no
 weight at all, while it appears in the titles and aliases of only a few. Finally, explicit problem-type
 cues in the question ("slow", "twice": bot.classify.cue_scores) mildly favour notes of that type.
@@ -38,11 +38,11 @@ from bot.knowledge.query import Term, Vocabulary, build_terms, fts_query
 log = logging.getLogger(__name__)
 
 # Bump when the schema, tokenizer, weights or stored column text change: it is part of the content hash.
-INDEX_VERSION = "4"
+INDEX_VERSION = "5"
 TOKENIZER = "porter unicode61"
 SYMPTOMS_SECTION = "When this applies"
-KEY_COLUMNS: tuple[str, ...] = ("title", "aliases", "tags", "summary", "symptoms")
-BODY_COLUMNS: tuple[str, ...] = ("questions", "body")
+KEY_COLUMNS: tuple[str, ...] = ("title", "aliases", "tags", "summary")
+BODY_COLUMNS: tuple[str, ...] = ("symptoms", "questions", "body")
 # bm25() weight per column. Aliases are the curated words users type; titles are short and exact;
 # bodies are long and mention many neighbouring topics, so they only break ties.
 WEIGHTS: dict[str, float] = {

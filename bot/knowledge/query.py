@@ -15,6 +15,7 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+MAX_PHRASE = 6  # longest alias (in words) matched verbatim in a message
 MAX_IDENTIFIERS = 16  # identifiers from pasted code that may match note bodies (their code examples)
 
 # English function words plus chat filler. Domain words (slow, twice, lock...) are never stop words.
@@ -91,7 +92,8 @@ class Vocabulary:
 
     words: set[str] = field(default_factory=set)  # every word in the notes, lowercased
     key_words: set[str] = field(default_factory=set)  # words in titles, tags and aliases
-    phrases: dict[str, list[tuple[str, ...]]] = field(default_factory=dict)  # alias token tuples by first token
+    phrases: set[tuple[str, ...]] = field(default_factory=set)  # multi-word aliases as (plural-folded) token tuples
+    longest_phrase: int = 0
     _deletes: dict[str, set[str]] = field(default_factory=dict)
     _freq: dict[str, int] = field(default_factory=dict)
 
@@ -104,10 +106,9 @@ class Vocabulary:
             vocab.key_words.update(t for t in _simple_tokens(text) if t not in STOP_WORDS)
         for alias in aliases:
             tokens = tuple(_norm(t) for t in _simple_tokens(alias))
-            if tokens:
-                bucket = vocab.phrases.setdefault(tokens[0], [])
-                if tokens not in bucket:
-                    bucket.append(tokens)
+            if 1 < len(tokens) <= MAX_PHRASE:
+                vocab.phrases.add(tokens)
+                vocab.longest_phrase = max(vocab.longest_phrase, len(tokens))
         for text in spell_texts:
             for token in _simple_tokens(text):
                 if len(token) >= 4 and token.isalpha() and token not in STOP_WORDS:
@@ -303,7 +304,9 @@ def build_terms(text: str, vocab: Vocabulary, *, prefix_min: int = 0, max_terms:
                 if fixed:
                     add(Term(fixed, source="spelling"))
                 if not fixed:
-                    add(Term(token, prefix=bool(prefix_min) and len(token) >= prefix_min and " " not in token and token.isalpha()))
+                    # Prefix matching for long words the curated vocabulary lacks ("elastic" -> elasticsearch).
+                    prefix = bool(prefix_min) and len(token) >= prefix_min and token.isalpha() and token not in vocab.key_words
+                    add(Term(token, prefix=prefix))
     for line in inline_sql:
         words = _WORD.findall(line)
         tokens = [t for w in words for t in _simple_tokens(w)]
@@ -330,10 +333,10 @@ def build_terms(text: str, vocab: Vocabulary, *, prefix_min: int = 0, max_terms:
     # Alias phrases that appear verbatim anywhere in the message, code included.
     for tokens in raw_sequences:
         normed = [_norm(t) for t in tokens]
-        for i, token in enumerate(normed):
-            for phrase in vocab.phrases.get(token, ()):
-                if len(phrase) > 1 and tuple(normed[i:i + len(phrase)]) == phrase:
-                    add(Term(" ".join(tokens[i:i + len(phrase)]), source="alias"))
+        for i in range(len(normed)):
+            for length in range(2, min(vocab.longest_phrase, len(normed) - i) + 1):
+                if tuple(normed[i:i + length]) in vocab.phrases:
+                    add(Term(" ".join(tokens[i:i + length]), source="alias"))
     prose_terms = [t for t in terms if t.source != "code"]
     code_terms = [t for t in terms if t.source == "code"]
     for token in identifiers[:MAX_IDENTIFIERS]:
