@@ -14,6 +14,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.local_server import start
+
 
 @dataclass
 class Scripted:
@@ -43,12 +45,7 @@ class FakeOpenAIServer:
     async def __aenter__(self) -> FakeOpenAIServer:
         app = web.Application()
         app.router.add_post("/v1/chat/completions", self._completions)
-        # Cancel in-flight handlers at shutdown, so a scripted slow answer never delays the test's teardown.
-        self._runner = web.AppRunner(app, handler_cancellation=True, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

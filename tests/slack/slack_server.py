@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from tests.local_server import start
+
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T1"
@@ -126,11 +128,7 @@ class FakeSlack:
         app.router.add_get("/files/{file_id}/{rest:.*}", self._download)
         app.router.add_post("/response/{name}", self._response_url)
         app.router.add_get("/ws", self._socket)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start(app)
         return self
 
     async def __aexit__(self, *exc: object) -> None:

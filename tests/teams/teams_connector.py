@@ -13,6 +13,8 @@ from typing import Any
 
 from aiohttp import web
 
+from tests.local_server import start
+
 
 @dataclass
 class Recorded:
@@ -60,11 +62,7 @@ class FakeConnector:
         app.router.add_post("/v3/conversations/{conversation}/activities/{reply_to}", self._activity)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._activity)
         app.router.add_route("*", "/{tail:.*}", self._unknown)
-        self._runner = web.AppRunner(app)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, 0)
-        await site.start()
-        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        self._runner, self.port = await start(app, self.host)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
