@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import time
@@ -89,10 +90,10 @@ class Engine:
 
         text = redact(raw)
         thread_id = await clock.timed("storage", self.store.thread_id(inbound.thread_key))
-        earlier = await clock.timed("storage", self.store.turns(thread_id))
+        earlier, known = await clock.timed("storage", asyncio.gather(self.store.turns(thread_id),
+                                                                       self.store.facts(thread_id)))
         stored_text = f"/{REVIEW_COMMAND} {text}" if is_review else text
         await clock.timed("storage", self.store.add_turn(thread_id, "user", stored_text, {"kind": inbound.kind}))
-        known = await clock.timed("storage", self.store.facts(thread_id))
         facts = merge_facts(known, extract_facts(text))
         if facts != known:
             await clock.timed("storage", self.store.save_facts(thread_id, facts))

@@ -43,8 +43,10 @@ def _cached(name: str) -> bool:
 class TokenCounter:
     def __init__(self, model: str | None = None) -> None:
         self.model = model
+        # A thread's history is re-counted on every turn; each text only needs counting once.
+        self.count = lru_cache(maxsize=4096)(self._count)
 
-    def count(self, text: str) -> int:
+    def _count(self, text: str) -> int:
         return len(_encoding(self.model).encode(text, disallowed_special=()))
 
 
