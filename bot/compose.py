@@ -45,6 +45,14 @@ def _bullets(items: list[str]) -> str:
     return "\n".join(f"- {item}" for item in items)
 
 
+def _with_example(heading: str, items: list[str], section: str, facts: dict[str, str]) -> str:
+    """A heading, its bullets, and the section's code example that best fits the user's stack."""
+    text = f"### {heading}\n" + _bullets(items)
+    if block := pick_code(code_blocks(section), facts):
+        text += "\n\n" + block.markdown()
+    return text
+
+
 def compose_offline(
     notes: list[Note],
     problem_type: str,
@@ -69,23 +77,12 @@ def compose_offline(
     main = notes[0] if notes else None
     if main:
         parts.append("### Likely causes\n" + _bullets([n.summary.strip() for n in notes[:2]]))
-        confirm = main.sections.get(CONFIRM, "")
-        if confirm:
-            section = "### How to confirm and measure\n" + _bullets(lead(confirm, 4))
-            block = pick_code(code_blocks(confirm), facts)
-            if block:
-                section += "\n\n" + block.markdown()
-            parts.append(section)
-        patterns = main.sections.get(PATTERNS, "")
-        if patterns:
-            subs = subsections(patterns)
+        if confirm := main.sections.get(CONFIRM, ""):
+            parts.append(_with_example("How to confirm and measure", lead(confirm, 4), confirm, facts))
+        if patterns := main.sections.get(PATTERNS, ""):
             items = [f"**{head}**: {first_paragraph(body)}" if first_paragraph(body) else f"**{head}**"
-                     for head, body in subs[:4]] or lead(patterns, 4)
-            section = "### Patterns to apply\n" + _bullets(items)
-            block = pick_code(code_blocks(patterns), facts)
-            if block:
-                section += "\n\n" + block.markdown()
-            parts.append(section)
+                     for head, body in subsections(patterns)[:4]] or lead(patterns, 4)
+            parts.append(_with_example("Patterns to apply", items, patterns, facts))
         tradeoffs = main.sections.get(TRADEOFFS, "")
         if tradeoffs:
             parts.append("### Tradeoffs\n" + _bullets(lead(tradeoffs, 3)))
