@@ -16,7 +16,7 @@ from bot.facts import extract_facts, merge_facts
 from bot.followup import findings_markdown, latest_findings, relevant_findings
 from bot.help import HELP, REVIEW_UNAVAILABLE, REVIEW_USAGE
 from bot.history import TokenCounter, trim_history
-from bot.knowledge.port import Note, Retriever
+from bot.knowledge.port import Note, Retriever, ScoredNote
 from bot.limits import screen
 from bot.llm.port import LLM, LLMError
 from bot.messages import Inbound, Reply, Source
@@ -31,6 +31,7 @@ log = logging.getLogger("bot.engine")
 TokenSink = Callable[[str], Awaitable[None]]
 REVIEW_COMMAND = "schema-review"
 MAX_REVIEW_CHARS = 5_000_000
+TOPIC_BOOST = 1.5
 _DIALECT_FLAG = re.compile(r"^\s*--dialect[ =](postgres|postgresql|mysql|sqlite)\b\s*", re.I)
 
 
@@ -108,7 +109,7 @@ class Engine:
 
         began = time.perf_counter()
         query = self._retrieval_query(text, earlier, analysis)
-        results = self.retriever.search(query, k=5)
+        results = self._stay_on_topic(self.retriever.search(query, k=5), earlier)
         notes = self._pick_notes(results, analysis, [f["note"] for f in asked_about if f.get("note")])
         problem_type = analysis.problem_type if analysis else classify(text, results)
         clock.phases["retrieval"] += time.perf_counter() - began
@@ -158,6 +159,15 @@ class Engine:
             opening = next((t.text for t in earlier if t.role == "user"), "")
             query = f"{text} {opening[:500]}"
         return query
+
+    @staticmethod
+    def _stay_on_topic(results: list[ScoredNote], earlier: list[Turn]) -> list[ScoredNote]:
+        """A follow-up usually continues the thread's topic: notes the last answer cited rank a little higher."""
+        cited = next((t.meta.get("sources", []) for t in reversed(earlier) if t.role == "assistant"), [])
+        if not cited:
+            return results
+        boosted = [ScoredNote(r.note, r.score * TOPIC_BOOST) if r.note.id in cited else r for r in results]
+        return sorted(boosted, key=lambda r: -r.score)
 
     def _pick_notes(self, results, analysis: Analysis | None,  # noqa: ANN001
                     finding_notes: list[str]) -> list[Note]:

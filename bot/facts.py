@@ -26,6 +26,8 @@ FRAMEWORK_LANGUAGE = {
     "Phoenix": "Elixir", "ASP.NET Core": "C#", "Gin": "Go", "Echo": "Go", "Ktor": "Kotlin", "Quarkus": "Java",
     "Micronaut": "Java",
 }
+# Frameworks that ship their own ORM: saying "Django" answers "which ORM?" unless another ORM is named.
+FRAMEWORK_ORM = {"Django": "Django ORM", "Rails": "ActiveRecord", "Laravel": "Eloquent", "Phoenix": "Ecto"}
 LANGUAGES = _table([
     (r"python", "Python"), (r"ruby", "Ruby"), (r"java(?!script)", "Java"), (r"kotlin", "Kotlin"),
     (r"typescript|ts-node", "TypeScript"), (r"javascript|node\.?js|node", "JavaScript"),
@@ -73,7 +75,7 @@ def _quantity(match: re.Match[str]) -> str:
 
 
 def extract_facts(text: str) -> dict[str, str]:
-    """Facts stated in one message. Only what is actually said; nothing is guessed beyond framework->language."""
+    """Facts stated in one message. Only what is said, plus what a framework implies (its language, its ORM)."""
     facts: dict[str, str] = {}
     if framework := _first(FRAMEWORKS, text):
         facts["framework"] = framework
@@ -82,6 +84,8 @@ def extract_facts(text: str) -> dict[str, str]:
         facts.setdefault("language", language)
     if orm := _first(ORMS, text):
         facts["orm"] = orm
+    elif facts.get("framework") in FRAMEWORK_ORM:
+        facts["orm"] = FRAMEWORK_ORM[facts["framework"]]
     if database := _first(DATABASES, text):
         facts["database"] = database
     if version := _VERSION.search(text):

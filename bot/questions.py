@@ -23,8 +23,12 @@ def _normal(text: str) -> str:
     return re.sub(r"\W+", " ", text.lower()).strip()
 
 
+# Which note each next question comes from: the best match leads, the runners-up add one question each.
+_NOTE_ORDER = (0, 0, 1, 0, 2, 1, 0, 2)
+
+
 def choose_questions(notes: list[Note], facts: dict[str, str], asked: set[str]) -> list[str]:
-    """Round-robin over the notes (best first) so each relevant topic contributes its sharpest question."""
+    """Mostly the best note's questions (it is the likeliest diagnosis), plus one from each runner-up."""
     asked_normal = {_normal(q) for q in asked}
     known = set(facts)
     if "framework" in known or "orm" in known:
@@ -34,13 +38,13 @@ def choose_questions(notes: list[Note], facts: dict[str, str], asked: set[str]) 
         return (q.fact is None or q.fact not in known) and _normal(q.text) not in asked_normal
 
     pools = [[q for q in note.questions if open_(q)] for note in notes]
+    order = [i for i in _NOTE_ORDER if i < len(pools)] + [i for i in range(len(pools)) for _ in range(8)]
     chosen: list[str] = []
-    while len(chosen) < MAX_QUESTIONS and any(pools):
-        for pool in pools:
-            if pool and len(chosen) < MAX_QUESTIONS:
-                text = pool.pop(0).text
-                if text not in chosen:
-                    chosen.append(text)
+    for i in order:
+        if len(chosen) >= MAX_QUESTIONS:
+            break
+        if pools[i] and (text := pools[i].pop(0).text) not in chosen:
+            chosen.append(text)
     for q in FALLBACK:
         if len(chosen) >= MIN_QUESTIONS:
             break

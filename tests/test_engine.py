@@ -182,3 +182,15 @@ async def test_offline_follow_up_about_a_finding_quotes_it_and_its_note():
     assert reply.sources[0].id == "n-plus-one-queries"  # the finding's note comes first
     unrelated = await engine.handle(inbound("how do retries work for webhooks?"))
     assert "About the review" not in unrelated.text
+
+
+async def test_a_follow_up_stays_on_the_threads_topic():
+    engine, _ = make_engine()
+    first = await engine.handle(inbound("orders list slow, n+1 with the orm"))
+    assert first.sources[0].id == "n-plus-one-queries"
+    # Mentions both topics, the other one a little more; in this thread the thread's topic still leads.
+    text = "slow orders n+1 while workers double charge twice"
+    follow = await engine.handle(inbound(text))
+    assert follow.sources[0].id == "n-plus-one-queries"
+    elsewhere = await engine.handle(inbound(text, thread="other"))
+    assert elsewhere.sources[0].id == "race-conditions"

@@ -39,8 +39,13 @@ def test_ordinary_text_is_left_alone():
 
 def test_facts_from_a_message():
     facts = extract_facts("We're on Rails 7 with Postgres 15 on Heroku, 40M rows in orders and 2k rps at peak")
-    assert facts == {"framework": "Rails", "language": "Ruby", "database": "PostgreSQL", "database_version": "15",
-                     "scale": "40M rows, 2k rps", "deployment": "Heroku"}
+    assert facts == {"framework": "Rails", "language": "Ruby", "orm": "ActiveRecord", "database": "PostgreSQL",
+                     "database_version": "15", "scale": "40M rows, 2k rps", "deployment": "Heroku"}
+
+
+def test_a_named_orm_wins_over_the_frameworks_own():
+    assert extract_facts("Django app")["orm"] == "Django ORM"
+    assert extract_facts("Django app but we query through SQLAlchemy")["orm"] == "SQLAlchemy"
 
 
 def test_a_gin_index_is_not_the_gin_framework():
