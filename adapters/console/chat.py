@@ -8,6 +8,7 @@ import uuid
 from pathlib import Path
 
 from rich.console import Console
+from rich.live import Live
 from rich.markdown import Markdown
 
 from adapters.console.ask import local_inbound
@@ -97,21 +98,22 @@ async def _loop(app: App, console: Console, thread: str, interactive: bool) -> N
 
 
 async def _answer(app: App, console: Console, inbound, interactive: bool) -> None:  # noqa: ANN001
-    streamed = False
+    if not (app.settings.llm_enabled and interactive):
+        render_reply(console, await app.engine.handle(inbound))
+        return
+    # Streamed tokens are re-rendered as Markdown as they arrive, so headings and code look right at once.
+    text = ""
+    with Live(Markdown(""), console=console, refresh_per_second=8, vertical_overflow="visible") as live:
 
-    async def show(piece: str) -> None:
-        nonlocal streamed
-        streamed = True
-        console.file.write(piece)
-        console.file.flush()
+        async def show(piece: str) -> None:
+            nonlocal text
+            text += piece
+            live.update(Markdown(text))
 
-    stream = show if app.settings.llm_enabled and interactive else None
-    reply = await app.engine.handle(inbound, on_token=stream)
-    if streamed:
-        console.print()
-        if reply.mode != "llm":  # the stream broke off; show the fallback answer in full
-            streamed = False
-    render_reply(console, reply, streamed=streamed)
+        reply = await app.engine.handle(inbound, on_token=show)
+        # The final reply is authoritative: if the stream broke off, it is the offline answer.
+        live.update(Markdown(reply.text))
+    render_reply(console, reply, streamed=True)
 
 
 async def _chat(thread: str | None) -> int:
