@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sqlite3
 import sys
 import time
@@ -151,3 +152,36 @@ async def test_binary_stdin_gets_a_clear_reply(env):
                                                 stderr=asyncio.subprocess.PIPE)
     out, err = await proc.communicate(bytes(range(256)) * 8)
     assert proc.returncode == 0 and "binary" in json.loads(out)["text"]
+
+
+async def test_interactive_chat_streams_llm_answers_on_a_terminal(env):
+    import pty
+
+    async with FakeOpenAIServer(Scripted(text="## Diagnosis\nAn **N+1** in the serializer.", chunk_delay=0.02)) as server:
+        env.update(OPENAI_API_KEY="test-key", OPENAI_BASE_URL=server.base_url, COLUMNS="100", TERM="xterm")
+        main, child = pty.openpty()
+        proc = await asyncio.create_subprocess_exec(*CLI, "chat", env=env, cwd=ROOT, stdin=child, stdout=child,
+                                                    stderr=child)
+        os.close(child)
+        os.write(main, b"orders API slow after adding line items\n/quit\n")
+
+        def read_until_closed() -> bytes:
+            chunks = []
+            while True:
+                try:
+                    chunk = os.read(main, 4096)
+                except OSError:  # EIO: the child closed the terminal
+                    break
+                if not chunk:
+                    break
+                chunks.append(chunk)
+            return b"".join(chunks)
+
+        output = await asyncio.wait_for(asyncio.to_thread(read_until_closed), 60)
+        await asyncio.wait_for(proc.wait(), 30)
+        os.close(main)
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", output.decode(errors="replace"))  # drop terminal escapes
+    assert proc.returncode == 0
+    assert "LLM mode" in text and "Diagnosis" in text and "N+1" in text
+    assert "## Diagnosis" not in text  # rendered as Markdown, not echoed raw
+    assert "To narrow it down" in text and server.requests[0]["stream"] is True
