@@ -49,7 +49,7 @@ WEIGHTS: dict[str, float] = {
     "title": 10.0, "aliases": 8.0, "tags": 4.0, "summary": 3.0, "questions": 1.5, "symptoms": 2.0, "body": 1.0,
 }
 BODY_FACTOR = 0.5  # weight of the body table's score relative to the key table's
-TYPE_PRIOR = 1.5  # how much the problem-type cues in a question (bot.classify) favour notes of that type
+TYPE_PRIOR = 0.75  # how much the problem-type cues in a question (bot.classify) favour notes of that type
 CANDIDATES = 20  # notes fetched before the type re-ranking
 PREFIX_MIN = 6  # prefix-match prose words at least this long ("elastic" finds elasticsearch, "postgres" postgresql)
 KEEP_INDEX_FILES = 4  # most recently used index files kept in the data dir; older ones are pruned

@@ -119,16 +119,22 @@ class Vocabulary:
         return vocab
 
     def correct(self, word: str) -> str | None:
-        """The closest key word to a misspelled one (edit distance <= 2 via single deletions), or None."""
+        """The closest key word to a misspelled one (edit distance <= 2 via single deletions), or None.
+
+        Candidates must start with the same letter: typos rarely hit the first letter, while ordinary English
+        words the notes happen not to use are often one letter away from a key word ("jumps"/"bumps",
+        "blows"/"flows"), and "correcting" them adds a wrong term to the query.
+        """
         if len(word) < 4 or not word.isalpha() or word in self.words:
             return None
         candidates: set[str] = set()
         for key in _deletions(word) | {word}:
             candidates |= self._deletes.get(key, set())
-        candidates = {c for c in candidates if abs(len(c) - len(word)) <= 1 and _distance(word, c) <= (1 if len(word) < 6 else 2)}
+        candidates = {c for c in candidates if c[0] == word[0] and abs(len(c) - len(word)) <= 1
+                      and _distance(word, c) <= (1 if len(word) < 6 else 2)}
         if not candidates:
             return None
-        return max(sorted(candidates), key=lambda c: (-_distance(word, c), c[0] == word[0], self._freq.get(c, 0)))
+        return max(sorted(candidates), key=lambda c: (-_distance(word, c), self._freq.get(c, 0)))
 
 
 @dataclass(frozen=True)
