@@ -48,14 +48,14 @@ CUES: tuple[tuple[str, str, float], ...] = (
      r"|\b(?:memory|connection|goroutine|thread|file descriptor)s? leak\w*|\bleak(?:s|ing)? (?:memory|connections|goroutines|threads)\b",
      "performance", 0.8),
     (r"\btoo many (?:connections|clients|queries)\b|\bconnection (?:limits?|exhaustion)\b|\bn ?\+ ?1\b|\bspeed(?:s|ing)? up\b"
-     r"|\bfaster\b|\boptimi[sz]\w*|\bscal(?:e|es|ing|ability)\b|\bhung\b|\bhangs?\b|\bhanging\b|\bfr[oe]ez\w*|\bqueue(?:s|d)? up\b"
+     r"|\bfaster\b|\boptimi[sz]\w*|\bscal(?:e|es|ing|ability)\b|\bhung\b|\bhangs?\b|\bhanging\b|\bfr(?:eez|oz)\w*|\bqueue(?:s|d)? up\b"
      r"|\brewrit\w* the (?:whole |entire )?table\b|\btable rewrite\b|\bfalls? over\b|\bfell over\b|\btakes? forever\b"
      r"|\b(?:hundreds|thousands|\d+) (?:of )?(?:tiny |small |extra |db |sql |database )?(?:queries|selects|round ?trips)\b"
-     r"|\bqueries (?:per|for each|on every) \w+|\bhammer(?:s|ed|ing)?\b|\bpinn(?:ed|ing)\b|\bkeep(?:s|ing)? up\b|\bbacklog\b",
+     r"|\bqueries (?:per|for each|on every) \w+|\bhammer(?:s|ed|ing)?\b|\bpinn(?:ed|ing)\b|\bkeep(?:s|ing)? up\b|\bbacklog\w*|\b(?:backs?|backed|backing|pil(?:e|es|ed|ing)) up\b|\bfall(?:s|ing)? behind\b",
      "performance", 0.8),
     # --- correctness: duplicates, races, wrong or stale data, loss, failures, security --------------------
     # (duplicated code or logic is a design smell, not duplicated data)
-    (r"(?<!code )(?<!logic )\bduplicat(?:e|es|ed|ion)\b(?! (?:\w+ )?(?:of )?(?:it|this|that|them|the )?(?:code|logic)\b)|\bdupes?\b|\btwice\b|\bdouble[- ]?(?:charg|book|spend|process|sen[dt]|count|submit|ship)\w*", "correctness", 1.5),
+    (r"(?<!code )(?<!logic )\bduplicat(?:e|es|ed|ion)\b(?! (?:\w+ )?(?:of )?(?:(?:it|this|that|them)\b|(?:the )?(?:code|logic)\b))|\bdupes?\b|\btwice\b|\bdouble[- ]?(?:charg|book|spend|process|sen[dt]|count|submit|ship)\w*", "correctness", 1.5),
     (r"\brace(?:s|y)?\b|\brace condition|\blost updates?\b|\bconcurrent(?:ly)?\b"
      r"|\b(?:another|other|concurrent) (?:transaction|request|process|worker|thread)s?\b", "correctness", 1.3),
     # simultaneity is weaker: it also describes load ("500 requests hit postgres at the same moment")
@@ -68,13 +68,13 @@ CUES: tuple[tuple[str, str, float], ...] = (
     (r"\bnegative (?:stock|balance|inventory)\b|\bmissing (?:rows|data|events|messages|updates)\b|\bout of order\b|\bphantom\b"
      r"|\bstale\b|\bcorrupt\w*|\boverflow\w*|\bout of range\b|\bwrap(?:s|ped)? around\b|\btruncat\w*"
      r"|\b(?:drop|lose|lost|losing|vanish)\w* (?:[\w-]+ )?(?:requests?|messages?|events?|data|jobs?|tasks?|writes?|updates?)\b"
-     r"|\b(?:tasks?|jobs?|messages?|events?) (?:just )?(?:vanish|disappear|get lost)\w*"
+     r"|\b(?:tasks?|jobs?|messages?|events?) (?:just )?(?:vanish|disappear|get lost)\w*|\b(?:are|is|were|was) (?:just |simply )?gone\b|\bwent missing\b"
      r"|\b(?:requests?|connections?|jobs?|messages?|uploads?) (?:get |got |are |were )?(?:cut off|dropped|killed|aborted)\b",
-     "correctness", 0.9),
+     "correctness", 1.1),
     (r"\bdeadlock\w*|\bserializ(?:ation|able) (?:failure|error)\b|\bcould not serialize\b|\bunique (?:constraint|violation)\b|\bidempoten\w*"
      r"|\bunsafe\b|\bnot (?:\w+ )?safe\b|\bis (?:it|this|that|\w+(?: \w+){0,4}) safe\b", "correctness", 0.8),
     # failures: something crashes, throws, errors out, or answers 4xx/5xx (429 and 503/504 are load, not bugs)
-    (r"\bcrash\w*|\bthrows?\b|\bthrew\b|\bthrown\b|\bfail(?:s|ed|ing|ure|ures)?\b|\bbr(?:eaks|oke|oken)\b|\berror(?:s|ed)? out\b"
+    (r"\bcrash\w*|\bthrows?\b|\bthrew\b|\bthrown\b|\bfail(?:s|ed|ing)?\b|\bbr(?:eaks|oke|oken)\b(?! (?:\w+ ){0,2}tests?\b)|\berror(?:s|ed)? out\b"
      r"|\bblows? up with\b|\bdoes ?n[o']t exist\b|\bnot found\b|\bviolates\b|\bbugs?\b|\bbuggy\b"
      r"|\b(?!429|50[34])[45]\d\d(?:s|'s)\b|\b[45]xx\b|\b(?:returns?|returned|getting|gets?|got|throws?) (?:a |an )?(?!429|50[34])[45]\d\d\b",
      "correctness", 1.0),
@@ -90,7 +90,7 @@ CUES: tuple[tuple[str, str, float], ...] = (
      r"|\b(?:other|another|wrong) (?:tenant|customer|user|account)'?s?'? (?:data|invoices|orders|records)\b|\bvulnerab\w*|\bbypass\w*"
      r"|\bpen ?test\w*|\bpenetration test\w*|\bsecurity (?:issue|hole|bug|finding|incident|audit)\w*|\bexpos(?:ed|es|ing)\b"
      r"|\b(?:passwords?|secrets?|tokens?|api keys?|credentials|authorization headers?|pii)\b(?:\W+\w+){0,6}?\W+(?:in|into) (?:the |our )?(?:\w+ )?logs?\b"
-     r"|\bcan'?t (?:be )?revoked?\b|\bcannot (?:be )?revoked?\b|\bstay(?:s|ed)? logged in\b|\bunauthori[sz]ed (?:access|users?)\b",
+     r"|\bcan'?t (?:be )?revoked?\b|\bcannot (?:be )?revoked?\b|\bstay(?:s|ed)? logged in\b|\bstill (?:work|works|valid|accepted)\b (?:after|even)|\bunauthori[sz]ed (?:access|users?)\b",
      "correctness", 1.2),
     # --- design: how to structure, model, choose or evolve something --------------------------------------
     (r"\bhow (?:should|do|would|can) (?:i|we|you|one) (?:\w+ )?(?:design|structure|model|organi[sz]e|split|lay ?out|architect|version"
@@ -104,7 +104,11 @@ CUES: tuple[tuple[str, str, float], ...] = (
     (r"\bshould (?:i|we)\b|\bshould (?:this|it|that|these) (?:\w+ )?be\b|\b(?:vs\.?|versus)\b|\bor should\b"
      r"|\bdesign(?:ing)?\b|\barchitect\w*|\bwhat should (?:i|we) (?!do\b)\w+|\bwhere (?:do|should|would|does) (?:\w+ ){0,3}(?:store|put|keep|start|live|go|belong)\b"
      r"|\bset(?:ting)? (?:\w+ )?up\b|\bworth it\b|\bworth the\b|\b(?:safe|safest|proper|clean) way\b|\bsafely\b"
-     r"|\bwithout (?:any |causing )?downtime\b|\bzero[- ]downtime\b|\bno downtime\b", "design", 1.0),
+     r"|\bwithout (?:any |causing )?downtime\b|\bzero[- ]downtime\b|\bno downtime\b|\b(?:choos\w*|decid\w*|pick\w*) between\b"
+     r"|\bwhich (?:one|option|approach|pattern|library|framework|tool|database|db|broker|queue)\b", "design", 1.0),
+    # planning something new
+    (r"\b(?:thinking (?:about|of)|considering|planning (?:to|on)|plan to|we(?:'d| would) like to|about to|want to (?:add|build|introduce|move|adopt|expose|split|migrate|switch))\b"
+     r"|\bnew (?:project|service|app)\b|\bgreenfield\b|\bfrom scratch\b", "design", 0.6),
     # an either/or question: "cursor or page numbers?", "normalize or is that intended?"
     (r"\b\w+ or (?:a |an |the |just |keep )?[\w/-]+(?: [\w/-]+){0,2}\s*\?", "design", 0.8),
     (r"\bstructure\b|\bschema for\b|\bmodel(?:l?ing)? (?:a|the|our|this)\b|\bmicroservices?\b|\bmonolith\b|\bboundar(?:y|ies)\b"
