@@ -11,7 +11,7 @@ from typing import TypeVar
 
 import openai
 from openai import AsyncOpenAI
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_delay, wait_random_exponential
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
 from bot.config import Settings
 from bot.llm.port import LLM, ChatMessage, LLMError
@@ -60,9 +60,8 @@ def retry_after_seconds(exc: BaseException | None) -> float | None:
         return max(0.0, parsed.timestamp() - time.time()) if parsed else None
 
 
-def _wait(state: RetryCallState) -> float:
-    hinted = retry_after_seconds(state.outcome.exception() if state.outcome else None)
-    return hinted if hinted is not None else _backoff(state)
+def _hinted_wait(state: RetryCallState) -> float | None:
+    return retry_after_seconds(state.outcome.exception() if state.outcome else None)
 
 
 class OpenAIChat(LLM):
@@ -88,14 +87,22 @@ class OpenAIChat(LLM):
                                             "status": getattr(exc, "status_code", None),
                                             "sleep_s": round(state.next_action.sleep, 2) if state.next_action else None})
 
+        def remaining() -> float:
+            return self.deadline - (time.monotonic() - started)
+
         def stop_when_out_of_time(state: RetryCallState) -> bool:
-            # Don't start a sleep that would end past the deadline (e.g. a long Retry-After).
-            remaining = self.deadline - (time.monotonic() - started)
-            return stop_after_delay(self.deadline)(state) or _wait(state) >= remaining
+            # A Retry-After that ends past the deadline means the server won't take us in time: stop now.
+            hinted = _hinted_wait(state)
+            return remaining() <= 0 or (hinted is not None and hinted >= remaining())
+
+        def wait(state: RetryCallState) -> float:
+            hinted = _hinted_wait(state)
+            # Jittered backoff is clamped so the last try still starts before the deadline.
+            return max(0.0, min(hinted if hinted is not None else _backoff(state), remaining() - 0.05))
 
         try:
             async with asyncio.timeout(self.deadline):
-                async for attempt in AsyncRetrying(retry=retry_if_exception(_retryable), wait=_wait,
+                async for attempt in AsyncRetrying(retry=retry_if_exception(_retryable), wait=wait,
                                                    stop=stop_when_out_of_time, before_sleep=before_sleep,
                                                    reraise=True):
                     with attempt:
