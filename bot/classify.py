@@ -76,7 +76,7 @@ CUES: tuple[tuple[str, str, float], ...] = (
     # failures: something crashes, throws, errors out, or answers 4xx/5xx (429 and 503/504 are load, not bugs)
     (r"\bcrash\w*|\bthrows?\b|\bthrew\b|\bthrown\b|\bfail(?:s|ed|ing)?\b|\bbr(?:eaks|oke|oken)\b(?! (?:\w+ ){0,2}tests?\b)|\berror(?:s|ed)? out\b"
      r"|\bblows? up with\b|\bdoes ?n[o']t exist\b|\bnot found\b|\bviolates\b|\bbugs?\b|\bbuggy\b"
-     r"|\b(?!429|50[34])[45]\d\d(?:s|'s)\b|\b[45]xx\b|\b(?:returns?|returned|getting|gets?|got|throws?) (?:a |an )?(?!429|50[34])[45]\d\d\b",
+     r"|\b(?!429|50[34])[45]\d\d(?:s|'s)\b|\b(?:returns?|returned|getting|gets?|got|throws?) (?:a |an |random |some )?(?!429|50[34])[45](?:\d\d|xx)\b",
      "correctness", 1.0),
     # a pasted exception or error line (resource errors such as OutOfMemoryError or timeouts are left to performance)
     (r"^\s*(?:ERROR|FATAL|PANIC)\b|\b(?![\w.]*(?:Memory|Timeout|TimedOut|Pool)[\w.]*(?:Error|Exception)\b)[A-Z][\w.]*(?:Error|Exception)\b",
@@ -138,9 +138,13 @@ def cue_scores(text: str) -> dict[str, float]:
     for pattern, problem_type, weight in _COMPILED:
         if pattern.search(unhedged if problem_type in SYMPTOMS else text):
             scores[problem_type] += weight
-    if scores["performance"] + scores["correctness"] >= SYMPTOM_THRESHOLD:
+    if reports_symptom(scores):
         scores["design"] *= DESIGN_UNDER_SYMPTOM
     return scores
+
+
+def reports_symptom(cues: dict[str, float]) -> bool:
+    return sum(cues[t] for t in SYMPTOMS) >= SYMPTOM_THRESHOLD
 
 
 def note_scores(results: list[ScoredNote]) -> dict[str, float]:
@@ -160,8 +164,11 @@ def classify(text: str, results: list[ScoredNote]) -> str:
     """design | performance | correctness | unknown."""
     notes = note_scores(results)
     cues = cue_scores(text or "")
+    if reports_symptom(cues):  # design means "nothing is broken yet": a design topic does not make a bug a design question
+        notes["design"] *= DESIGN_UNDER_SYMPTOM
     combined = {t: notes[t] + cues[t] for t in TYPES}
-    best = max(TYPES, key=lambda t: combined[t])
+    # on a tie, what the message says beats what the topic usually is
+    best = max(TYPES, key=lambda t: (combined[t], cues[t]))
     if combined[best] <= 0:
         return "unknown"
     return best
