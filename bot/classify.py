@@ -34,37 +34,39 @@ TYPES = ("design", "performance", "correctness")
 CUES: tuple[tuple[str, str, float], ...] = (
     # --- performance: slowness, latency, time spent, resources, load and scale -------------------------
     (r"\bslow(?:er|ly|ness|s|ed|est)?\b|\bsluggish\b|\bcrawl(?:s|ing)?\b|\blag(?:gy|s|ging)?\b", "performance", 1.5),
-    (r"\blaten(?:cy|cies)\b|\bp(?:50|90|95|99|999)\b|\bthroughput\b|\b[rq]ps\b|\bperf(?:ormance)?\b", "performance", 1.2),
+    (r"\blaten(?:cy|cies)\b|\bp(?:50|90|95|99|999)\b|\bperf(?:ormance)?\b|\b(?:response|load|page load|render) times?\b", "performance", 1.2),
+    # the query planner not doing what was hoped
+    (r"\bplanner\b|\bquery plans?\b|\bignor\w* (?:\w+ ){0,3}index\b|\b(?:not|doesn'?t|isn'?t|won'?t) us(?:e|ing) (?:the |our |my |an |any )?(?:\w+ )?index\b",
+     "performance", 1.0),
     # time spent: "takes 40s", "took 3h", timeouts
     (r"\btime[sd]?[ -]?outs?\b|\b(?:e)?timedout\b|\btiming out\b|\bdeadline[ _]exceeded\b"
      r"|\b(?:takes?|took|taking|spends?|spent|runs? for|ran for) (?:about |like |around |over |~)?"
      r"(?:\d+(?:\.\d+)? ?(?:ms|s|secs?|seconds|mins?|minutes|h|hrs?|hours)?|forever|ages|seconds|minutes|hours)\b",
      "performance", 1.0),
-    # a bare duration ("for 5 minutes", "1h ttl") is weak evidence: outages and TTLs have durations too;
-    # "500s"/"404s" are HTTP status codes, not seconds
-    (r"\b\d+(?:\.\d+)? ?(?:ms|sec|secs|seconds|min|mins|minutes|h|hrs?|hours)\b|\b(?![1-5]\d\ds\b)\d+(?:\.\d+)?s\b", "performance", 0.4),
     (r"\bcpu\b|\bmemory\b|\bram\b|\boom\b|\boom-?kill\w*|\bout ?of ?memory\w*|\bheap\b|\bbottleneck\b|\bhigh load\b|\bunder load\b"
-     r"|\bspikes?\b|\bfull (?:table )?scan\b|\bseq(?:uential)? scan\b|\b\d+ ?(?:gb|mb)\b|\b\d+ ?%"
+     r"|\bspikes?\b|\bfull (?:table )?scan\b|\bseq(?:uential)? scan\b"
      r"|\b(?:memory|connection|goroutine|thread|file descriptor)s? leak\w*|\bleak(?:s|ing)? (?:memory|connections|goroutines|threads)\b",
      "performance", 0.8),
     (r"\btoo many (?:connections|clients|queries)\b|\bconnection (?:limits?|exhaustion)\b|\bn ?\+ ?1\b|\bspeed(?:s|ing)? up\b"
      r"|\bfaster\b|\boptimi[sz]\w*|\bscal(?:e|es|ing|ability)\b|\bhung\b|\bhangs?\b|\bhanging\b|\bfr(?:eez|oz)\w*|\bqueue(?:s|d)? up\b"
      r"|\brewrit\w* the (?:whole |entire )?table\b|\btable rewrite\b|\bfalls? over\b|\bfell over\b|\btakes? forever\b"
      r"|\b(?:hundreds|thousands|\d+) (?:of )?(?:tiny |small |extra |db |sql |database )?(?:queries|selects|round ?trips)\b"
-     r"|\bqueries (?:per|for each|on every) \w+|\bhammer(?:s|ed|ing)?\b|\bpinn(?:ed|ing)\b|\bkeep(?:s|ing)? up\b|\bbacklog\w*|\b(?:backs?|backed|backing|pil(?:e|es|ed|ing)) up\b|\bfall(?:s|ing)? behind\b",
+     r"|\bqueries (?:per|for each|on every) \w+|\bhammer(?:s|ed|ing)?\b|\bpinn(?:ed|ing)\b|\bkeep(?:s|ing)? up\b|\bbacklog\w*|\b(?:backs?|backed|backing|pil(?:e|es|ed|ing)) up\b|\bfall(?:s|ing)? behind\b|\bqueue (?:\w+ )?grow\w*",
      "performance", 0.8),
     # --- correctness: duplicates, races, wrong or stale data, loss, failures, security --------------------
     # (duplicated code or logic is a design smell, not duplicated data)
     (r"(?<!code )(?<!logic )\bduplicat(?:e|es|ed|ion)\b(?! (?:\w+ )?(?:of )?(?:(?:it|this|that|them)\b|(?:the )?(?:code|logic)\b))|\bdupes?\b|\btwice\b|\bdouble[- ]?(?:charg|book|spend|process|sen[dt]|count|submit|ship)\w*", "correctness", 1.5),
     (r"\brace(?:s|y)?\b|\brace condition|\blost updates?\b|\bconcurrent(?:ly)?\b"
      r"|\b(?:another|other|concurrent) (?:transaction|request|process|worker|thread)s?\b", "correctness", 1.3),
-    # simultaneity is weaker: it also describes load ("500 requests hit postgres at the same moment")
-    (r"\bat the (?:same|exact same) (?:time|moment|instant|second)\b|\bsimultaneous(?:ly)?\b"
-     r"|\bboth (?:succeed|pass|get|win|commit|read|see|go through|grab|pick)\w*", "correctness", 0.8),
+    # simultaneity between a few actors is a race ("two requests at the same time", "both succeed"); among many it is
+    # load ("500 requests hit postgres at the same moment", "5000 people buying at once") and counts for little
+    (r"\b(?:two|2|both)\b[^.?!\n]{0,60}?(?:\bat the (?:exact )?same (?:time|moment|instant|second)\b|\bat once\b|\bsimultaneous(?:ly)?\b"
+     r"|\bin parallel\b)|\bboth (?:succeed|pass|get|win|commit|read|see|go through|grab|pick)\w*", "correctness", 1.0),
+    (r"\bat the (?:exact )?same (?:time|moment|instant|second)\b|\bsimultaneous(?:ly)?\b|\bat once\b|\bin parallel\b", "correctness", 0.3),
     (r"\binconsisten(?:t|cy|cies)\b|\bout of sync\b|\bdrift\w*|\boverwrit\w*|\boversell\w*|\boverbook\w*"
      r"|\b(?:wrong|incorrect|bogus)\b(?! (?:index|plan|join order))|\boff by (?:a|an|one|\d+)\b|\bshifted\b|\bmismatch\w*"
      r"|\b(?:still )?(?:see|sees|seeing|shows?|showing|returns?|gets?) (?:the |their |his |her |my |our |an? )?(?:old|outdated|previous|stale)\b"
-     r"|\b(?:don'?t|doesn'?t|didn'?t|can'?t|cannot|not) (?:see|find|show)\b|\bnever (?:show|arrive|appear|get)\w*", "correctness", 1.2),
+     r"|\bstill (?:show|shows|showing|shown|appears?|appearing|visible|returned|there)\b|\b(?:don'?t|doesn'?t|didn'?t|can'?t|cannot|not) (?:see|find|show)\b|\bnever (?:show|arrive|appear|get)\w*", "correctness", 1.2),
     (r"\bnegative (?:stock|balance|inventory)\b|\bmissing (?:rows|data|events|messages|updates)\b|\bout of order\b|\bphantom\b"
      r"|\bstale\b|\bcorrupt\w*|\boverflow\w*|\bout of range\b|\bwrap(?:s|ped)? around\b|\btruncat\w*"
      r"|\b(?:drop|lose|lost|losing|vanish)\w* (?:[\w-]+ )?(?:requests?|messages?|events?|data|jobs?|tasks?|writes?|updates?)\b"
@@ -90,7 +92,8 @@ CUES: tuple[tuple[str, str, float], ...] = (
      r"|\b(?:other|another|wrong) (?:tenant|customer|user|account)'?s?'? (?:data|invoices|orders|records)\b|\bvulnerab\w*|\bbypass\w*"
      r"|\bpen ?test\w*|\bpenetration test\w*|\bsecurity (?:issue|hole|bug|finding|incident|audit)\w*|\bexpos(?:ed|es|ing)\b"
      r"|\b(?:passwords?|secrets?|tokens?|api keys?|credentials|authorization headers?|pii)\b(?:\W+\w+){0,6}?\W+(?:in|into) (?:the |our )?(?:\w+ )?logs?\b"
-     r"|\bcan'?t (?:be )?revoked?\b|\bcannot (?:be )?revoked?\b|\bstay(?:s|ed)? logged in\b|\bstill (?:work|works|valid|accepted)\b (?:after|even)|\bunauthori[sz]ed (?:access|users?)\b",
+     r"|\bcan'?t (?:be )?revoked?\b|\bcannot (?:be )?revoked?\b|\bstay(?:s|ed)? logged in\b|\bstill (?:work|works|valid|accepted)\b (?:after|even)|\bunauthori[sz]ed (?:access|users?)\b|\bprivilege escalation\b|\bmass[- ]assignment\b"
+     r"|\b(?:become|make themselves|set (?:their|his|her) (?:own )?\w+ to|escalat\w* to) (?:an? )?admin\b",
      "correctness", 1.2),
     # --- design: how to structure, model, choose or evolve something --------------------------------------
     (r"\bhow (?:should|do|would|can) (?:i|we|you|one) (?:\w+ )?(?:design|structure|model|organi[sz]e|split|lay ?out|architect|version"
@@ -114,7 +117,16 @@ CUES: tuple[tuple[str, str, float], ...] = (
     (r"\bstructure\b|\bschema for\b|\bmodel(?:l?ing)? (?:a|the|our|this)\b|\bmicroservices?\b|\bmonolith\b|\bboundar(?:y|ies)\b"
      r"|\bconventions?\b|\bpolic(?:y|ies)\b|\bstrateg(?:y|ies)\b", "design", 0.7),
 )
+# Context rather than symptoms: rates, sizes and durations describe the scale of a system ("we have 20k rps",
+# "1h ttl", "95% reads") and lean towards performance, but they do not report that anything is wrong, so they
+# do not discount design cues. "500s"/"404s" are HTTP status codes, not seconds.
+CONTEXT: tuple[tuple[str, str, float], ...] = (
+    (r"\b\d+(?:\.\d+)? ?(?:ms|sec|secs|seconds|min|mins|minutes|h|hrs?|hours)\b|\b(?![1-5]\d\ds\b)\d+(?:\.\d+)?s\b", "performance", 0.4),
+    (r"\bthroughput\b|\b[rq]ps\b|\b\d+ ?(?:gb|mb|tb)\b|\b\d+ ?%|\b\d+k?\s*(?:[\w-]+ )?(?:events|messages|msgs|requests|reqs|rows|jobs|writes|inserts|ops)"
+     r"\s*(?:/|per |a )\s*(?:s|sec|second|min|minute|h|hour)\b", "performance", 0.8),
+)
 _COMPILED = tuple((re.compile(p, re.I | re.M), t, w) for p, t, w in CUES)
+_CONTEXT = tuple((re.compile(p, re.I | re.M), t, w) for p, t, w in CONTEXT)
 
 # A clause that describes a risk or a hypothetical rather than something that happens: symptom cues inside it
 # do not count ("want to cache it but worried prices get stale", "what if the worker dies halfway?").
@@ -131,20 +143,25 @@ NOTE_WEIGHT = 1.0  # total weight the retrieved notes contribute (spread over th
 RANK_DECAY = (1.0, 0.6, 0.4)
 
 
-def cue_scores(text: str) -> dict[str, float]:
+def _evidence(text: str) -> tuple[dict[str, float], bool]:
+    """(cue score per type, whether the message reports a symptom)."""
     scores = dict.fromkeys(TYPES, 0.0)
     text = text or ""
     unhedged = _HEDGE.sub(" ", text)
     for pattern, problem_type, weight in _COMPILED:
         if pattern.search(unhedged if problem_type in SYMPTOMS else text):
             scores[problem_type] += weight
-    if reports_symptom(scores):
+    symptom = sum(scores[t] for t in SYMPTOMS) >= SYMPTOM_THRESHOLD
+    for pattern, problem_type, weight in _CONTEXT:
+        if pattern.search(text):
+            scores[problem_type] += weight
+    if symptom:
         scores["design"] *= DESIGN_UNDER_SYMPTOM
-    return scores
+    return scores, symptom
 
 
-def reports_symptom(cues: dict[str, float]) -> bool:
-    return sum(cues[t] for t in SYMPTOMS) >= SYMPTOM_THRESHOLD
+def cue_scores(text: str) -> dict[str, float]:
+    return _evidence(text)[0]
 
 
 def note_scores(results: list[ScoredNote]) -> dict[str, float]:
@@ -163,8 +180,8 @@ def note_scores(results: list[ScoredNote]) -> dict[str, float]:
 def classify(text: str, results: list[ScoredNote]) -> str:
     """design | performance | correctness | unknown."""
     notes = note_scores(results)
-    cues = cue_scores(text or "")
-    if reports_symptom(cues):  # design means "nothing is broken yet": a design topic does not make a bug a design question
+    cues, symptom = _evidence(text)
+    if symptom:  # design means "nothing is broken yet": a design topic does not make a bug a design question
         notes["design"] *= DESIGN_UNDER_SYMPTOM
     combined = {t: notes[t] + cues[t] for t in TYPES}
     # on a tie, what the message says beats what the topic usually is
