@@ -39,7 +39,7 @@ CUES: tuple[tuple[str, str, float], ...] = (
     (r"\bplanner\b|\bquery plans?\b|\bignor\w* (?:\w+ ){0,3}index\b|\b(?:not|doesn'?t|isn'?t|won'?t) us(?:e|ing) (?:the |our |my |an |any )?(?:\w+ )?index\b",
      "performance", 1.0),
     # time spent: "takes 40s", "took 3h", timeouts
-    (r"\btime[sd]?[ -]?outs?\b|\b(?:e)?timedout\b|\btiming out\b|\bdeadline[ _]exceeded\b"
+    (r"\btime[ -]?outs\b|\btime[sd][ -]?out\b|\b(?:e)?timedout\b|\btiming out\b|\bdeadline[ _]exceeded\b"
      r"|\b(?:takes?|took|taking|spends?|spent|runs? for|ran for) (?:about |like |around |over |~)?"
      r"(?:\d+(?:\.\d+)? ?(?:ms|s|secs?|seconds|mins?|minutes|h|hrs?|hours)?|forever|ages|seconds|minutes|hours)\b",
      "performance", 1.0),
@@ -55,7 +55,7 @@ CUES: tuple[tuple[str, str, float], ...] = (
      "performance", 0.8),
     # --- correctness: duplicates, races, wrong or stale data, loss, failures, security --------------------
     # (duplicated code or logic is a design smell, not duplicated data)
-    (r"(?<!code )(?<!logic )\bduplicat(?:e|es|ed|ion)\b(?! (?:\w+ )?(?:of )?(?:(?:it|this|that|them)\b|(?:the )?(?:code|logic)\b))|\bdupes?\b|\btwice\b|\bdouble[- ]?(?:charg|book|spend|process|sen[dt]|count|submit|ship)\w*", "correctness", 1.5),
+    (r"(?<!code )(?<!logic )\bduplicat(?:e|es|ed|ion)\b(?! (?:[\w-]+ ){0,3}(?:code|logic|functions?|methods?)\b)(?! (?:\w+ )?(?:of )?(?:it|this|that|them)\b)|\bdupes?\b|\btwice\b|\bdouble[- ]?(?:charg|book|spend|process|sen[dt]|count|submit|ship)\w*", "correctness", 1.5),
     (r"\brace(?:s|y)?\b|\brace condition|\blost updates?\b|\bconcurrent(?:ly)?\b"
      r"|\b(?:another|other|concurrent) (?:transaction|request|process|worker|thread)s?\b", "correctness", 1.3),
     # simultaneity between a few actors is a race ("two requests at the same time", "both succeed"); among many it is
@@ -104,7 +104,7 @@ CUES: tuple[tuple[str, str, float], ...] = (
      r"|common|recommended|right|proper|usual|idiomatic|preferred)\b|\bwhat does a good\b|\bhow do (?:people|ppl|you guys|folks|teams|others)\b"
      r"|\bis (?:it|this|that) (?:\w+ )?(?:ok|okay|fine|bad|worth|overkill|a good idea|an? (?:anti-?pattern|smell))\b|\boverkill\b"
      r"|\bsmells?\b|\banti-?pattern\b", "design", 1.2),
-    (r"\bshould (?:i|we)\b|\bshould (?:this|it|that|these) (?:\w+ )?be\b|\b(?:vs\.?|versus)\b|\bor should\b"
+    (r"(?<!how )(?<!where )(?<!what )\bshould (?:i|we)\b|\bshould (?:this|it|that|these) (?:\w+ )?be\b|\b(?:vs\.?|versus)\b|\bor should\b"
      r"|\bdesign(?:ing)?\b|\barchitect\w*|\bwhat should (?:i|we) (?!do\b)\w+|\bwhere (?:do|should|would|does) (?:\w+ ){0,3}(?:store|put|keep|start|live|go|belong)\b"
      r"|\bset(?:ting)? (?:\w+ )?up\b|\bworth it\b|\bworth the\b|\b(?:safe|safest|proper|clean) way\b|\bsafely\b"
      r"|\bwithout (?:any |causing )?downtime\b|\bzero[- ]downtime\b|\bno downtime\b|\b(?:choos\w*|decid\w*|pick\w*) between\b"
@@ -122,6 +122,8 @@ CUES: tuple[tuple[str, str, float], ...] = (
 # do not discount design cues. "500s"/"404s" are HTTP status codes, not seconds.
 CONTEXT: tuple[tuple[str, str, float], ...] = (
     (r"\b\d+(?:\.\d+)? ?(?:ms|sec|secs|seconds|min|mins|minutes|h|hrs?|hours)\b|\b(?![1-5]\d\ds\b)\d+(?:\.\d+)?s\b", "performance", 0.4),
+    # a timeout as a setting ("what timeout should we set", "lock timeout"); timeouts that happen are symptoms
+    (r"\btime[ -]?out\b", "performance", 0.4),
     (r"\bthroughput\b|\b[rq]ps\b|\b\d+ ?(?:gb|mb|tb)\b|\b\d+ ?%|\b\d+k?\s*(?:[\w-]+ )?(?:events|messages|msgs|requests|reqs|rows|jobs|writes|inserts|ops)"
      r"\s*(?:/|per |a )\s*(?:s|sec|second|min|minute|h|hour)\b", "performance", 0.8),
 )
@@ -137,7 +139,7 @@ _HEDGE = re.compile(
 )
 SYMPTOMS = ("performance", "correctness")
 SYMPTOM_THRESHOLD = 0.8  # symptom cue weight from which a message counts as reporting a symptom
-DESIGN_UNDER_SYMPTOM = 0.5  # design cues count half when the message also reports a symptom
+DESIGN_UNDER_SYMPTOM = 0.3  # design cues count for less when the message also reports a symptom
 
 NOTE_WEIGHT = 1.0  # total weight the retrieved notes contribute (spread over the top results)
 RANK_DECAY = (1.0, 0.6, 0.4)
