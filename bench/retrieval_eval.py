@@ -1,4 +1,4 @@
-"""Retrieval quality on tests/eval/scenarios.jsonl: hit@3 and problem-type accuracy, with a table of misses.
+"""Retrieval quality on tests/eval/scenarios.jsonl (or holdout.jsonl): hit@3 and problem-type accuracy, with a table of misses.
 
     python -m bench.retrieval_eval [--knowledge-dir DIR] [--scenarios FILE] [-k 3]
 """
@@ -13,6 +13,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "tests" / "eval" / "scenarios.jsonl"
+HOLDOUT = ROOT / "tests" / "eval" / "holdout.jsonl"  # written blind, before any tuning against it
 HIT_AT = 3
 
 
