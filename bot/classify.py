@@ -35,6 +35,8 @@ CUES: tuple[tuple[str, str, float], ...] = (
     # --- performance: slowness, latency, time spent, resources, load and scale -------------------------
     (r"\bslow(?:er|ly|ness|s|ed|est)?\b|\bsluggish\b|\bcrawl(?:s|ing)?\b|\blag(?:gy|s|ging)?\b", "performance", 1.5),
     (r"\blaten(?:cy|cies)\b|\bp(?:50|90|95|99|999)\b|\bperf(?:ormance)?\b|\b(?:response|load|page load|render) times?\b", "performance", 1.2),
+    # asking how long an operation takes or holds a lock
+    (r"\bhow long (?:will|would|does|did|is) (?:\w+ ){1,3}(?:take|lock|block|run|hold)\w*", "performance", 0.8),
     # the query planner not doing what was hoped
     (r"\bplanner\b|\bquery plans?\b|\bignor\w* (?:\w+ ){0,3}index\b|\b(?:not|doesn'?t|isn'?t|won'?t) us(?:e|ing) (?:the |our |my |an |any )?(?:\w+ )?index\b",
      "performance", 1.0),
@@ -51,7 +53,7 @@ CUES: tuple[tuple[str, str, float], ...] = (
      r"|\bfaster\b|\boptimi[sz]\w*|\bscal(?:e|es|ing|ability)\b|\bhung\b|\bhangs?\b|\bhanging\b|\bfr(?:eez|oz)\w*|\bqueue(?:s|d)? up\b"
      r"|\brewrit\w* the (?:whole |entire )?table\b|\btable rewrite\b|\bfalls? over\b|\bfell over\b|\btakes? forever\b"
      r"|\b(?:hundreds|thousands|\d+) (?:of )?(?:tiny |small |extra |db |sql |database )?(?:queries|selects|round ?trips)\b"
-     r"|\bqueries (?:per|for each|on every) \w+|\bhammer(?:s|ed|ing)?\b|\bpinn(?:ed|ing)\b|\bkeep(?:s|ing)? up\b|\bbacklog\w*|\b(?:backs?|backed|backing|pil(?:e|es|ed|ing)) up\b|\bfall(?:s|ing)? behind\b|\bqueue (?:\w+ )?grow\w*",
+     r"|\bqueries (?:per|for each|on every) \w+|\bone by one\b|\bone at a time\b|\b(?:heavy|expensive|costly)\b|\bhammer(?:s|ed|ing)?\b|\bpinn(?:ed|ing)\b|\bkeep(?:s|ing)? up\b|\bbacklog\w*|\b(?:backs?|backed|backing|pil(?:e|es|ed|ing)) up\b|\bfall(?:s|ing)? behind\b|\bqueue (?:\w+ )?grow\w*",
      "performance", 0.8),
     # --- correctness: duplicates, races, wrong or stale data, loss, failures, security --------------------
     # (duplicated code or logic is a design smell, not duplicated data)
@@ -93,11 +95,12 @@ CUES: tuple[tuple[str, str, float], ...] = (
      r"|\bpen ?test\w*|\bpenetration test\w*|\bsecurity (?:issue|hole|bug|finding|incident|audit)\w*|\bexpos(?:ed|es|ing)\b"
      r"|\b(?:passwords?|secrets?|tokens?|api keys?|credentials|authorization headers?|pii)\b(?:\W+\w+){0,6}?\W+(?:in|into) (?:the |our )?(?:\w+ )?logs?\b"
      r"|\bcan'?t (?:be )?revoked?\b|\bcannot (?:be )?revoked?\b|\bstay(?:s|ed)? logged in\b|\bstill (?:work|works|valid|accepted)\b (?:after|even)|\bunauthori[sz]ed (?:access|users?)\b|\bprivilege escalation\b|\bmass[- ]assignment\b"
-     r"|\b(?:become|make themselves|set (?:their|his|her) (?:own )?\w+ to|escalat\w* to) (?:an? )?admin\b",
+     r"|\b(?:regular|normal|any|non-?admin|unauthenticated|anonymous|logged[- ]out) users? can (?:\w+ )?(?:access|hit|see|call|read|view|delete|edit|modify|download|change)\b"
+     r"|\b(?:someone|somebody|anyone) else'?s\b|\b(?:become|make themselves|set (?:their|his|her) (?:own )?\w+ to|escalat\w* to) (?:an? )?admin\b",
      "correctness", 1.2),
     # --- design: how to structure, model, choose or evolve something --------------------------------------
     (r"\bhow (?:should|do|would|can) (?:i|we|you|one) (?:\w+ )?(?:design|structure|model|organi[sz]e|split|lay ?out|architect|version"
-     r"|name|approach|represent|evolve)\b|\bhow to (?:design|structure|model|organi[sz]e|lay ?out|split|version|evolve|approach|set up)\b",
+     r"|name|approach|represent|evolve|build|implement|handle|test|generate)\b|\bhow to (?:design|structure|model|organi[sz]e|lay ?out|split|version|evolve|approach|set up)\b",
      "design", 1.5),
     (r"\b(?:best|recommended|right|cleanest|idiomatic) (?:way|practice|approach|pattern)s?\b|\bpros and cons\b|\btrade-?offs?\b"
      r"|\bwhich is better\b|\bbetter than\b|\bwhat(?:'s| is| are|s) (?:a |an |the )?(?:sane|good|sensible|reasonable|standard|typical"
