@@ -87,18 +87,18 @@ class OpenAIChat(LLM):
                                             "status": getattr(exc, "status_code", None),
                                             "sleep_s": round(state.next_action.sleep, 2) if state.next_action else None})
 
-        def remaining() -> float:
-            return self.deadline - (time.monotonic() - started)
-
-        def stop_when_out_of_time(state: RetryCallState) -> bool:
-            # A Retry-After that ends past the deadline means the server won't take us in time: stop now.
-            hinted = _hinted_wait(state)
-            return remaining() <= 0 or (hinted is not None and hinted >= remaining())
+        planned: dict[int, float] = {}
 
         def wait(state: RetryCallState) -> float:
-            hinted = _hinted_wait(state)
-            # Jittered backoff is clamped so the last try still starts before the deadline.
-            return max(0.0, min(hinted if hinted is not None else _backoff(state), remaining() - 0.05))
+            # Drawn once per attempt (the jitter is random), so the stop check and the sleep agree.
+            if state.attempt_number not in planned:
+                hinted = _hinted_wait(state)
+                planned[state.attempt_number] = hinted if hinted is not None else _backoff(state)
+            return planned[state.attempt_number]
+
+        def stop_when_out_of_time(state: RetryCallState) -> bool:
+            # Stop when the next wait would end past the deadline, e.g. a Retry-After longer than the time left.
+            return time.monotonic() - started + wait(state) >= self.deadline
 
         try:
             async with asyncio.timeout(self.deadline):
