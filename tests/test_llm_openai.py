@@ -86,7 +86,8 @@ async def test_a_server_failing_forever_stops_at_the_deadline():
         with pytest.raises(LLMError):
             await make_llm(server, deadline=1.5).complete(MESSAGES)
         elapsed = time.monotonic() - started
-    assert 0.5 < elapsed < 3 and len(server.requests) >= 2
+    # It retries, and never past the deadline (it may stop early when the next jittered wait would overrun it).
+    assert elapsed < 1.5 + 0.5 and len(server.requests) >= 2
 
 
 async def test_a_retry_after_beyond_the_deadline_gives_up_at_once():
