@@ -91,10 +91,12 @@ class Engine:
 
         text = redact(raw)
         thread_id = await clock.timed("storage", self.store.thread_id(inbound.thread_key))
-        earlier, known = await clock.timed("storage", asyncio.gather(self.store.turns(thread_id),
-                                                                       self.store.facts(thread_id)))
         stored_text = f"/{REVIEW_COMMAND} {text}" if is_review else text
-        await clock.timed("storage", self.store.add_turn(thread_id, "user", stored_text, {"kind": inbound.kind}))
+        # Storing the message (before anything can fail) and reading the thread are independent round trips.
+        earlier, known, user_turn = await clock.timed("storage", asyncio.gather(
+            self.store.turns(thread_id), self.store.facts(thread_id),
+            self.store.add_turn(thread_id, "user", stored_text, {"kind": inbound.kind})))
+        earlier = [t for t in earlier if t.id != user_turn]
         facts = merge_facts(known, extract_facts(text))
         if facts != known:
             await clock.timed("storage", self.store.save_facts(thread_id, facts))
