@@ -10,8 +10,6 @@ Kind = Literal["mention", "direct", "command"]
 ProblemType = Literal["design", "performance", "correctness", "unknown"]
 Mode = Literal["llm", "offline"]
 
-PROBLEM_TYPES: tuple[str, ...] = ("design", "performance", "correctness", "unknown")
-
 
 @dataclass(frozen=True)
 class Inbound:

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import yaml
 
+from bot.facts import FACT_NAMES
 from bot.knowledge.port import Note, Question
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,8 @@ AREAS: tuple[str, ...] = (
     "performance", "correctness", "migrations", "operations",
 )
 PROBLEM_TYPES: tuple[str, ...] = ("design", "performance", "correctness")
-FACTS: tuple[str, ...] = ("language", "framework", "orm", "database", "database_version", "scale", "deployment")
+# A question may name the case fact it asks about; the engine's fact extractor defines which facts exist.
+FACTS: tuple[str, ...] = FACT_NAMES
 SECTIONS: tuple[str, ...] = (
     "When this applies",
     "How to confirm and measure",
