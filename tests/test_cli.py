@@ -185,3 +185,9 @@ async def test_interactive_chat_streams_llm_answers_on_a_terminal(env):
     assert "LLM mode" in text and "Diagnosis" in text and "N+1" in text
     assert "## Diagnosis" not in text  # rendered as Markdown, not echoed raw
     assert "To narrow it down" in text and server.requests[0]["stream"] is True
+
+
+async def test_the_input_limit_is_configurable(env):
+    env["CONSULTANT_MAX_INPUT_CHARS"] = "200"
+    code, out, _ = await run(["ask", "--json", "slow query " * 30], env)
+    assert code == 0 and "the limit is 200" in json.loads(out)["text"]
