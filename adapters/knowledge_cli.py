@@ -65,7 +65,7 @@ def run_list(args) -> int:
 def run_search(args) -> int:
     import json
 
-    from bot.classify import classify
+    from bot.consult.classify import classify
     from bot.knowledge.index import FTS5Retriever
 
     retriever = FTS5Retriever.from_settings(_settings(), refresh_interval=None)

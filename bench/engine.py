@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 from bot.config import Settings
-from bot.engine import Engine, EngineSettings
+from bot.consult.engine import Engine, EngineSettings
 from bot.knowledge.index import FTS5Retriever
 from bot.llm.port import LLM, ChatMessage
 from bot.messages import Inbound

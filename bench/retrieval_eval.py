@@ -58,7 +58,7 @@ def load_scenarios(path: Path = SCENARIOS) -> list[dict]:
 
 
 def evaluate(knowledge_dir: Path | None = None, scenarios: Path = SCENARIOS, retriever=None) -> Report:
-    from bot.classify import classify
+    from bot.consult.classify import classify
     from bot.config import PACKAGED_KNOWLEDGE_DIR
     from bot.knowledge.index import FTS5Retriever
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 
 from bot.analyzers import AnalyzerRegistry
 from bot.config import Settings
-from bot.engine import Engine, EngineSettings
-from bot.history import TokenCounter
+from bot.consult.engine import Engine, EngineSettings
+from bot.consult.history import TokenCounter
 from bot.knowledge.port import Retriever
 from bot.llm.port import LLM
 from bot.store.port import Store

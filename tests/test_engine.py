@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bot.analyzers import Analysis, Analyzer, AnalyzerRegistry
-from bot.engine import Engine, EngineSettings
+from bot.consult.engine import Engine, EngineSettings
 from bot.messages import Inbound
 from tests.fakes import FAKE_NOTES, FakeLLM, KeywordRetriever, MemoryStore
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.analyzers import AnalyzerRegistry
-from bot.engine import Engine
+from bot.consult.engine import Engine
 from bot.explain import ExplainAnalyzer
 from bot.messages import Inbound
 from tests.fakes import FAKE_NOTES, KeywordRetriever, MemoryStore

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from bot.config import Settings
-from bot.engine import Engine
+from bot.consult.engine import Engine
 from bot.llm.openai_llm import OpenAIChat, build_client
 from bot.llm.port import ChatMessage, LLMError
 from bot.messages import Inbound

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.config import PACKAGED_KNOWLEDGE_DIR
-from bot.engine import Engine
+from bot.consult.engine import Engine
 from bot.knowledge.index import FTS5Retriever
 from bot.messages import Inbound
 from tests.fakes import MemoryStore

@@ -6,8 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.facts import extract_facts, merge_facts
-from bot.history import TokenCounter, trim_history
+from bot.consult.facts import extract_facts, merge_facts
+from bot.consult.history import TokenCounter, trim_history
 from bot.limits import screen
 from bot.redact import redact
 from bot.store.port import Turn

@@ -25,7 +25,7 @@ from adapters.slack.responder import Capabilities, Responder
 from adapters.slack.review_blocks import review_messages
 from adapters.slack.tasks import new_ref
 from bot.bootstrap import App
-from bot.engine import REVIEW_COMMAND
+from bot.consult.engine import REVIEW_COMMAND
 from bot.help import HELP
 from bot.messages import Inbound, Reply
 from bot.redact import redact

@@ -20,7 +20,7 @@ from adapters.slack.render import SlackMessage, apology, context, section
 from adapters.slack.review_blocks import review_messages
 from adapters.slack.tasks import Background, new_ref
 from bot.bootstrap import App
-from bot.engine import REVIEW_COMMAND
+from bot.consult.engine import REVIEW_COMMAND
 from bot.help import REVIEW_UNAVAILABLE
 from bot.messages import Inbound
 

@@ -17,7 +17,7 @@ from adapters.teams.render import plain, reply_markdown, split_markdown
 from adapters.teams.sender import Sender
 from adapters.teams.threads import PLATFORM, ThreadBook
 from bot.bootstrap import App
-from bot.engine import REVIEW_COMMAND
+from bot.consult.engine import REVIEW_COMMAND
 from bot.messages import Inbound, Reply
 from bot.store.port import StoreError
 

@@ -8,7 +8,7 @@ its key score plus BODY_FACTOR times its body score; bodies are scored only for 
 match in their key text), which keeps a search over 10,000 notes at a few milliseconds. Two tables rather than one because bm25's IDF is per table: a
 word such as "idempotency" or "lock" appears somewhere in the body of most notes, which would give it no
 weight at all, while it appears in the titles and aliases of only a few. Finally, explicit problem-type
-cues in the question ("slow", "twice": bot.classify.cue_scores) mildly favour notes of that type.
+cues in the question ("slow", "twice": bot.consult.classify.cue_scores) mildly favour notes of that type.
 
 It is persisted as
 `<data_dir>/knowledge-index-<hash>.sqlite3`, where the hash covers every note file's path and bytes plus
@@ -49,7 +49,7 @@ WEIGHTS: dict[str, float] = {
     "title": 10.0, "aliases": 8.0, "tags": 4.0, "summary": 3.0, "questions": 1.5, "symptoms": 2.0, "body": 1.0,
 }
 BODY_FACTOR = 0.5  # weight of the body table's score relative to the key table's
-TYPE_PRIOR = 0.75  # how much the problem-type cues in a question (bot.classify) favour notes of that type
+TYPE_PRIOR = 0.75  # how much the problem-type cues in a question (bot.consult.classify) favour notes of that type
 CANDIDATES = 20  # notes fetched before the type re-ranking
 PREFIX_MIN = 6  # prefix-match prose words at least this long ("elastic" finds elasticsearch, "postgres" postgresql)
 KEEP_INDEX_FILES = 4  # most recently used index files kept in the data dir; older ones are pruned
@@ -113,7 +113,7 @@ BODY_SQL = (f"SELECT rowid, note_id, -bm25(notes_body, {_weights(BODY_COLUMNS)},
 
 def type_boosts(query: str) -> dict[str, float]:
     """Score multipliers per problem_type from explicit cues in the text ("slow" favours performance notes)."""
-    from bot.classify import cue_scores
+    from bot.consult.classify import cue_scores
 
     cues = cue_scores(query)
     total = sum(cues.values())

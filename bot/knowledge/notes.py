@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.facts import FACT_NAMES
+from bot.consult.facts import FACT_NAMES
 from bot.knowledge.port import Note, Question
 
 log = logging.getLogger(__name__)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.classify import classify, cue_scores
+from bot.consult.classify import classify, cue_scores
 from bot.knowledge.port import Note, ScoredNote
 
 

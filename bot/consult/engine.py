@@ -10,23 +10,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from bot.analyzers import Analysis, AnalyzerRegistry
-from bot.classify import classify
-from bot.compose import compose_offline
-from bot.facts import extract_facts, merge_facts
-from bot.followup import findings_markdown, latest_findings, relevant_findings
+from bot.consult.classify import classify
+from bot.consult.compose import compose_offline
+from bot.consult.facts import extract_facts, merge_facts
+from bot.consult.followup import findings_markdown, latest_findings, relevant_findings
 from bot.help import HELP, REVIEW_UNAVAILABLE, REVIEW_USAGE
-from bot.history import TokenCounter, trim_history
+from bot.consult.history import TokenCounter, trim_history
 from bot.knowledge.port import Note, Retriever, ScoredNote
 from bot.limits import screen
 from bot.llm.port import LLM, LLMError
 from bot.messages import Inbound, Reply, Source
-from bot.prompt import build_messages
-from bot.questions import choose_questions
+from bot.consult.prompt import build_messages
+from bot.consult.questions import choose_questions
 from bot.redact import redact
 from bot.store.port import Store, Turn
 from bot.store.sql import new_id
 
-log = logging.getLogger("bot.engine")
+log = logging.getLogger("bot.consult.engine")
 
 TokenSink = Callable[[str], Awaitable[None]]
 REVIEW_COMMAND = "schema-review"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from bot.analyzers import Analysis
 from bot.knowledge.port import Note
-from bot.markdown_sections import CodeBlock, code_blocks, first_paragraph, lead, subsections
-from bot.stack import preferred_fences, sql_dialect, stack_keywords
+from bot.consult.markdown_sections import CodeBlock, code_blocks, first_paragraph, lead, subsections
+from bot.consult.stack import preferred_fences, sql_dialect, stack_keywords
 
 CONFIRM = "How to confirm and measure"
 PATTERNS = "Patterns and fixes"

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.analyzers import Analysis
-from bot.facts import describe_facts
+from bot.consult.facts import describe_facts
 from bot.knowledge.port import Note
 from bot.llm.port import ChatMessage
 
