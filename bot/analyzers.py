@@ -17,6 +17,15 @@ class Analysis:
     # Knowledge note ids the result links to; the engine cites them.
     notes: list[str] = field(default_factory=list)
     problem_type: str = "design"
+    # What the case model learns from it: the kind of evidence (bot.consult.vocabulary.EVIDENCE, e.g. "ddl",
+    # "plan", "query_log"), the team's table names in it, and facts such as {"database": "PostgreSQL"}.
+    evidence: str = ""
+    tables: list[str] = field(default_factory=list)
+    facts: dict[str, str] = field(default_factory=dict)
+    # Where the time goes, for analyzers that measure it (plans): [{"node", "object", "share", "ms"}], largest first.
+    hotspots: list[dict[str, Any]] = field(default_factory=list)
+    # The input could not be read (nothing or only part of it parsed): the reply must say so first.
+    unreadable: bool = False
 
 
 class Analyzer(ABC):
@@ -28,7 +37,8 @@ class Analyzer(ABC):
 
     @abstractmethod
     def analyze(self, text: str, options: dict[str, Any] | None = None) -> Analysis:
-        ...
+        """Options the engine may pass: "dialect" (forced), "command" (how this surface spells the review
+        command, e.g. "/schema-review" in Slack and the console, "schema-review" in Teams)."""
 
 
 class AnalyzerRegistry:

@@ -126,13 +126,13 @@ def make_note(note_id: str, title: str, problem_type: str, aliases: tuple[str, .
 
 N_PLUS_ONE = make_note(
     "n-plus-one-queries", "N+1 queries", "performance", ("n+1", "slow", "orders", "line", "items", "orm"),
-    (Question("Which ORM are you using?", "orm"), Question("Which database and version?", "database"),
+    (Question("Which ORM are you using?", ("orm",)), Question("Which database and version?", ("database",)),
      Question("How many queries does one request run?"), Question("Is it a list endpoint or a job?")),
     code="```python\nOrder.objects.prefetch_related('items')  # django\n```\n\n```java\n@EntityGraph // spring\n```",
 )
 RACE = make_note(
     "race-conditions", "Race conditions", "correctness", ("race", "twice", "double", "charge", "workers"),
-    (Question("Which database and isolation level?", "database"), Question("How do workers pick up jobs?"),
+    (Question("Which database and isolation level?", ("database",)), Question("How do workers pick up jobs?"),
      Question("Is the charge call idempotent?")),
 )
 FAKE_NOTES = [N_PLUS_ONE, RACE]

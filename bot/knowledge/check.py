@@ -25,6 +25,7 @@ import yaml
 from bot.knowledge.notes import (
     AREAS,
     FACTS,
+    SYMPTOM_IDS,
     PROBLEM_TYPES,
     SECTIONS,
     NoteError,
@@ -36,6 +37,7 @@ from bot.knowledge.notes import (
 )
 
 REQUIRED_FIELDS = ("id", "title", "area", "problem_type", "tags", "aliases", "summary", "questions", "related", "updated")
+OPTIONAL_FIELDS = ("symptoms",)
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _SQL_DIALECTS = {"": "postgres", "postgres": "postgres", "postgresql": "postgres", "pg": "postgres", "mysql": "mysql", "sqlite": "sqlite"}
 
@@ -172,8 +174,8 @@ def _check_front_matter(path: Path, data: dict, lines: _Lines, info: _Checked) -
         if name not in data:
             problems.append(Problem(path, 1, f"missing required field '{name}'"))
     for name in data:
-        if str(name) not in REQUIRED_FIELDS:
-            bad(str(name), f"unknown field '{name}' (allowed: {', '.join(REQUIRED_FIELDS)})")
+        if str(name) not in REQUIRED_FIELDS + OPTIONAL_FIELDS:
+            bad(str(name), f"unknown field '{name}' (allowed: {', '.join(REQUIRED_FIELDS + OPTIONAL_FIELDS)})")
 
     note_id = data.get("id")
     if "id" in data:
@@ -194,9 +196,12 @@ def _check_front_matter(path: Path, data: dict, lines: _Lines, info: _Checked) -
             bad("area", f"area '{area}' but the file is in the '{path.parent.name}/' folder")
     if "problem_type" in data and data["problem_type"] not in PROBLEM_TYPES:
         bad("problem_type", f"problem_type must be one of {', '.join(PROBLEM_TYPES)}, got {data['problem_type']!r}")
-    for name in ("tags", "aliases", "related"):
+    for name in ("tags", "aliases", "related", "symptoms"):
         if name in data and not _is_str_list(data[name]):
             bad(name, f"'{name}' must be a list of non-empty strings")
+    for index, symptom in enumerate(data.get("symptoms") or []):
+        if isinstance(symptom, str) and symptom not in SYMPTOM_IDS:
+            bad("symptoms", f"unknown symptom {symptom!r} (see bot/consult/vocabulary.py)", index)
     if "aliases" in data and data["aliases"] == []:
         bad("aliases", "'aliases' is empty: list the words users type for this topic")
     if "updated" in data:
@@ -235,11 +240,17 @@ def _check_questions(path: Path, questions: object, lines: _Lines) -> list[Probl
             continue
         if not (isinstance(question.get("text"), str) and question["text"].strip()):
             problems.append(Problem(path, line, "question has no 'text'"))
-        extra = set(map(str, question)) - {"text", "fact"}
+        extra = set(map(str, question)) - {"text", "fact", "asks"}
         if extra:
             problems.append(Problem(path, line, f"question has unknown keys: {', '.join(sorted(extra))}"))
-        if "fact" in question and question["fact"] not in FACTS:
-            problems.append(Problem(path, line, f"question fact must be one of {', '.join(FACTS)}, got {question['fact']!r}"))
+        raw = question.get("asks", question.get("fact"))
+        names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else None
+        if ("asks" in question or "fact" in question) and names is None:
+            problems.append(Problem(path, line, "'asks' must be a case field name or a list of them"))
+        for name in names or []:
+            if name not in FACTS:
+                problems.append(Problem(path, line, f"question asks about unknown case field {name!r} "
+                                                    "(see bot/consult/vocabulary.py)"))
     return problems
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.consult.facts import FACT_NAMES
+from bot.consult.vocabulary import CASE_FIELDS, SYMPTOMS
 from bot.knowledge.port import Note, Question
 
 log = logging.getLogger(__name__)
@@ -29,8 +29,9 @@ AREAS: tuple[str, ...] = (
     "performance", "correctness", "migrations", "operations",
 )
 PROBLEM_TYPES: tuple[str, ...] = ("design", "performance", "correctness")
-# A question may name the case fact it asks about; the engine's fact extractor defines which facts exist.
-FACTS: tuple[str, ...] = FACT_NAMES
+# A question names the case fields (or evidence) it asks about; a note names the symptoms it explains.
+FACTS: tuple[str, ...] = tuple(CASE_FIELDS)
+SYMPTOM_IDS: tuple[str, ...] = tuple(SYMPTOMS)
 SECTIONS: tuple[str, ...] = (
     "When this applies",
     "How to confirm and measure",
@@ -212,11 +213,17 @@ def _questions(value: object, path: Path) -> tuple[Question, ...]:
             if item.strip():
                 out.append(Question(item.strip()))
         elif isinstance(item, dict) and isinstance(item.get("text"), str) and item["text"].strip():
-            fact = item.get("fact")
-            out.append(Question(item["text"].strip(), fact if isinstance(fact, str) and fact in FACTS else None))
+            out.append(Question(item["text"].strip(), question_fields(item)))
         else:
             raise NoteError(path, 1, "each question must be a string or a mapping with 'text'")
     return tuple(out)
+
+
+def question_fields(item: dict) -> tuple[str, ...]:
+    """The known case fields a question mapping declares: `asks: [a, b]` (or the older single `fact: a`)."""
+    raw = item.get("asks", item.get("fact"))
+    names = [raw] if isinstance(raw, str) else raw if isinstance(raw, list) else []
+    return tuple(n for n in names if isinstance(n, str) and n in FACTS)
 
 
 def note_from_text(text: str, path: Path) -> Note:
@@ -241,6 +248,7 @@ def note_from_text(text: str, path: Path) -> Note:
         tags=_str_list(data.get("tags"), "tags", path),
         aliases=_str_list(data.get("aliases"), "aliases", path),
         related=_str_list(data.get("related"), "related", path),
+        symptoms=tuple(s for s in _str_list(data.get("symptoms"), "symptoms", path) if s in SYMPTOM_IDS),
         updated=_str(data.get("updated") or "", "updated", path),
         body=fm.body.strip("\n"),
         sections=split_sections(fm.body),

@@ -10,7 +10,12 @@ from pathlib import Path
 @dataclass(frozen=True)
 class Question:
     text: str
-    fact: str | None = None  # the case fact this question asks about, e.g. "database"
+    # The case fields or evidence this question asks about (bot.consult.vocabulary), e.g. ("pods", "pool_size").
+    asks: tuple[str, ...] = ()
+
+    @property
+    def fact(self) -> str | None:
+        return self.asks[0] if self.asks else None
 
 
 @dataclass(frozen=True)
@@ -24,6 +29,8 @@ class Note:
     tags: tuple[str, ...] = ()
     aliases: tuple[str, ...] = ()
     related: tuple[str, ...] = ()
+    # Symptom ids (bot.consult.vocabulary.SYMPTOMS) this note explains; a reported symptom makes its note lead.
+    symptoms: tuple[str, ...] = ()
     updated: str = ""
     body: str = ""
     # Section heading (e.g. "How to confirm and measure") -> markdown text under it.

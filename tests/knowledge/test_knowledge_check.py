@@ -91,8 +91,8 @@ def test_question_items(tmp_path):
                  '  - fact: database\n  - text: "Scale?"\n    hint: rows\n  - 42\n')
     path = single(tmp_path, questions=questions)
     assert problems_of(tmp_path) == [
-        f"{path}:{line_of(path, 'Which cloud?')}: question fact must be one of language, framework, orm, database, "
-        "database_version, scale, deployment, got 'cloud'",
+        f"{path}:{line_of(path, 'Which cloud?')}: question asks about unknown case field 'cloud' "
+        "(see bot/consult/vocabulary.py)",
         f"{path}:{line_of(path, '- fact: database')}: question has no 'text'",
         f"{path}:{line_of(path, 'Scale?')}: question has unknown keys: hint",
         f"{path}:{line_of(path, '- 42')}: a question must be a string or a mapping with 'text' (and optional 'fact')",

@@ -26,9 +26,9 @@ def test_parse_note_reads_front_matter_and_sections(tmp_path):
     assert note.updated == "2026-11-26"
     assert note.summary.startswith("A short summary")
     assert note.questions == (
-        Question("Which database and version?", "database"),
-        Question("How many rows does the table hold?", None),
-        Question("Is this a list endpoint or a job?", None),
+        Question("Which database and version?", ("database",)),
+        Question("How many rows does the table hold?"),
+        Question("Is this a list endpoint or a job?"),
     )
     assert list(note.sections) == list(SECTIONS)
     assert note.sections["When this applies"] == "- Requests get slow under load."
