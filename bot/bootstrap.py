@@ -75,7 +75,9 @@ async def build_app(settings: Settings | None = None, *, store: Store | None = N
         llm=llm if llm is not None else build_llm(settings),
         analyzers=build_analyzers(),
         settings=EngineSettings(max_input_chars=settings.max_input_chars,
-                                history_token_budget=settings.history_token_budget),
+                                max_review_bytes=settings.max_review_bytes,
+                                history_token_budget=settings.history_token_budget,
+                                prompt_token_budget=settings.prompt_token_budget),
         token_counter=TokenCounter(settings.openai_model),
     )
     return App(settings=settings, store=store, engine=engine)

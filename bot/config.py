@@ -40,7 +40,9 @@ class Settings:
     openai_timeout: float = 30.0
     llm_deadline: float = 60.0
     max_input_chars: int = 40_000
+    max_review_bytes: int = 512 * 1024
     history_token_budget: int = 6_000
+    prompt_token_budget: int = 12_000
     log_level: str = "INFO"
     log_format: str = "text"
 
@@ -71,7 +73,9 @@ class Settings:
             openai_timeout=_number(env, "OPENAI_TIMEOUT", 30.0, minimum=0.1),
             llm_deadline=_number(env, "CONSULTANT_LLM_DEADLINE", 60.0, minimum=0.1),
             max_input_chars=int(_number(env, "CONSULTANT_MAX_INPUT_CHARS", 40_000, minimum=100)),
+            max_review_bytes=int(_number(env, "CONSULTANT_MAX_REVIEW_BYTES", 512 * 1024, minimum=1024)),
             history_token_budget=int(_number(env, "CONSULTANT_HISTORY_TOKENS", 6_000, minimum=200)),
+            prompt_token_budget=int(_number(env, "CONSULTANT_PROMPT_TOKENS", 12_000, minimum=2_000)),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             log_format=(env.get("LOG_FORMAT") or "text").lower(),
         )

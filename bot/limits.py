@@ -25,3 +25,13 @@ def _looks_binary(text: str) -> bool:
     sample = text[:4096]
     odd = sum(1 for ch in sample if ch == "\ufffd" or (unicodedata.category(ch) == "Cc" and ch not in "\n\r\t\f"))
     return odd / len(sample) > 0.05
+
+
+def screen_review(text: str, max_bytes: int) -> str | None:
+    """Like screen(), for a schema review: the limit is in bytes of SQL (CONSULTANT_MAX_REVIEW_BYTES)."""
+    size = len(text.encode("utf-8", "surrogatepass")) if not text.isascii() else len(text)
+    if size > max_bytes:
+        return (f"That SQL is {size / 1024:,.0f} KB; a review in chat takes up to {max_bytes / 1024:,.0f} KB. "
+                "Review the migration or the tables you are changing rather than the whole dump, or run "
+                "`consultant review FILE` (in CI) for a full schema dump.")
+    return screen(text, max(max_bytes, len(text)))

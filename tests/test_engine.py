@@ -29,7 +29,7 @@ async def test_offline_reply_has_diagnosis_questions_and_sources():
     assert reply.problem_type == "performance"
     assert 2 <= len(reply.questions) <= 4
     assert reply.sources[0].id == "n-plus-one-queries"
-    assert "knowledge base" in reply.text and "How to confirm and measure" in reply.text
+    assert "knowledge base" in reply.text and "### How to measure" in reply.text and "### What I understood" in reply.text
     roles = [t.role for t in next(iter(store.turns_by_thread.values()))]
     assert roles == ["user", "assistant"]
     assert reply.answer_id == next(iter(store.turns_by_thread.values()))[1].id
@@ -171,7 +171,7 @@ async def test_review_command_passes_the_dialect_flag():
 
     engine, _ = make_engine(analyzers=AnalyzerRegistry([Recording()]))
     await engine.handle(inbound("", kind="command", command="schema-review", args="--dialect mysql CREATE TABLE t (a int);"))
-    assert seen == {"dialect": "mysql", "text": "CREATE TABLE t (a int);"}
+    assert seen == {"dialect": "mysql", "command": "/schema-review", "text": "CREATE TABLE t (a int);"}
 
 
 async def test_offline_follow_up_about_a_finding_quotes_it_and_its_note():

@@ -6,7 +6,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from bot.consult.facts import extract_facts, merge_facts
+from bot.consult.case import build_case
+from bot.consult.facts import extract_facts
 from bot.consult.history import TokenCounter, trim_history
 from bot.limits import screen
 from bot.redact import redact
@@ -40,7 +41,7 @@ def test_ordinary_text_is_left_alone():
 def test_facts_from_a_message():
     facts = extract_facts("We're on Rails 7 with Postgres 15 on Heroku, 40M rows in orders and 2k rps at peak")
     assert facts == {"framework": "Rails", "language": "Ruby", "orm": "ActiveRecord", "database": "PostgreSQL",
-                     "database_version": "15", "scale": "40M rows, 2k rps", "deployment": "Heroku"}
+                     "database_version": "15", "rows": "40M rows", "rps": "2k rps", "deployment": "Heroku"}
 
 
 def test_a_named_orm_wins_over_the_frameworks_own():
@@ -52,9 +53,10 @@ def test_a_gin_index_is_not_the_gin_framework():
     assert "framework" not in extract_facts("should I add a GIN index on the jsonb column?")
 
 
-def test_merge_keeps_earlier_scale_and_takes_newer_values():
-    merged = merge_facts({"database": "MySQL", "scale": "10M rows"}, {"database": "PostgreSQL", "scale": "300 rps"})
-    assert merged == {"database": "PostgreSQL", "scale": "10M rows, 300 rps"}
+def test_the_case_keeps_earlier_facts_and_takes_newer_values():
+    case = build_case([_turn(0, "user", "MySQL 8, 10M rows")], "actually we moved to Postgres, 300 rps")
+    assert case.facts["database"] == "PostgreSQL" and case.facts["rows"] == "10M rows"
+    assert case.facts["rps"] == "300 rps" and case.turns == 2
 
 
 def _turn(i: int, role: str, text: str) -> Turn:

@@ -1,89 +1,149 @@
-"""The offline answer: composed deterministically from the retrieved notes (and any analyzer report)."""
+"""The offline answer, in the method's order: what I understood, diagnosis, what to do, how to measure, tradeoffs.
+
+It is composed from the case and the notes the diagnosis chose, with code only in the team's stack. In a follow-up,
+sections the thread already received are referred to, not repeated, and the rest of the lead note is used instead,
+so an answer to new facts is a new answer. `given` names the sections shown ("<note>#<section>"); the engine keeps
+them in the answer's meta.
+"""
 
 from __future__ import annotations
 
+import re
+
 from bot.analyzers import Analysis
+from bot.consult.case import Case
+from bot.consult.diagnose import Diagnosis
+from bot.consult.markdown_sections import code_blocks, first_paragraph, lead, subsections
+from bot.consult.stack import pick_blocks
+from bot.consult.understand import understanding
 from bot.knowledge.port import Note
-from bot.consult.markdown_sections import CodeBlock, code_blocks, first_paragraph, lead, subsections
-from bot.consult.stack import preferred_fences, sql_dialect, stack_keywords
 
 CONFIRM = "How to confirm and measure"
 PATTERNS = "Patterns and fixes"
 TRADEOFFS = "Tradeoffs"
-
-PROBLEM_LABELS = {
-    "design": "a **design** question",
-    "performance": "a **performance** problem",
-    "correctness": "a **correctness** problem",
-    "unknown": "not yet clear enough to classify",
-}
+PITFALLS = "Pitfalls"
+TYPE_WORDS = {"design": "a **design** question", "performance": "a **performance** problem",
+              "correctness": "a **correctness** problem", "unknown": "not yet clear enough to classify"}
+MAX_PATTERNS = 3
 
 
-def pick_code(blocks: list[CodeBlock], facts: dict[str, str]) -> CodeBlock | None:
-    """The block that best matches the user's stack; the note's first block when nothing is known."""
-    if not blocks:
-        return None
-    fences, keywords, dialect = preferred_fences(facts), stack_keywords(facts), sql_dialect(facts)
+def _sentences(text: str, count: int) -> str:
+    parts = re.split(r"(?<=[.!?])\s+", " ".join(text.split()))
+    return " ".join(parts[:count])
 
-    def score(block: CodeBlock) -> int:
-        points = 0
-        if block.language in fences:
-            points += 3
-        haystack = (block.context + " " + block.code[:400]).lower()
-        points += 2 * sum(1 for word in keywords if word in haystack)
-        if block.code.count("\n") > 40:  # a chat answer wants the short example, not the full module
-            points -= 2
-        if block.language == "sql" and dialect:
-            block_dialect = (block.info.split()[1:] or ["postgres"])[0]
-            points += 1 if block_dialect == dialect else -1
-        return points
 
-    return max(blocks, key=lambda b: (score(b), -blocks.index(b)))
+def _prose(text: str) -> str:
+    """A paragraph shown without the code it introduced must not end by announcing that code."""
+    text = text.strip()
+    return re.sub(r"\s*:\s*$", ".", text)
 
 
 def _bullets(items: list[str]) -> str:
-    return "\n".join(f"- {item}" for item in items)
+    return "\n".join(f"- {_prose(item)}" for item in items)
 
 
-def _with_example(heading: str, items: list[str], section: str, facts: dict[str, str]) -> str:
-    """A heading, its bullets, and the section's code example that best fits the user's stack."""
-    text = f"### {heading}\n" + _bullets(items)
-    if block := pick_code(code_blocks(section), facts):
-        text += "\n\n" + block.markdown()
+def _code(section: str, case: Case) -> str:
+    return "\n\n".join(block.markdown() for block in pick_blocks(code_blocks(section), case))
+
+
+def _diagnosis(case: Case, diagnosis: Diagnosis) -> str:
+    lead_note = diagnosis.lead
+    kind = TYPE_WORDS.get(diagnosis.problem_type, diagnosis.problem_type)
+    lines = ["### Diagnosis"]
+    if lead_note is None:
+        return "\n".join(lines + [f"This looks like {kind}, but no note in the knowledge base matches it yet."])
+    if diagnosis.problem_type == "design" and diagnosis.symptom is None:
+        lines.append(f"This is {kind}. The pattern that answers it: **{lead_note.title}** "
+                     f"(*{lead_note.title}*). {_sentences(lead_note.summary, 2)}")
+    else:
+        because = f" It explains what you reported: {case.quotes[diagnosis.symptom]!r}." \
+            if diagnosis.symptom in case.quotes else ""
+        lines.append(f"This is {kind}. Most likely cause: **{lead_note.title}** (*{lead_note.title}*). "
+                     f"{_sentences(lead_note.summary, 2)}{because}")
+        others = [n for n in diagnosis.causes[1:]]
+        if others:
+            lines.append("Also consistent with what you describe: " + "; ".join(
+                f"**{n.title}** (*{n.title}*): {_sentences(n.summary, 1)}" for n in others))
+    lines.extend(f"- {line}" for line in diagnosis.derived)
+    if diagnosis.related:
+        lines.append("Related notes, for context rather than causes: " + ", ".join(
+            f"*{n.title}* (`{n.id}`)" for n in diagnosis.related) + ".")
+    return "\n\n".join([lines[0], "\n".join(lines[1:])]) if len(lines) > 1 else lines[0]
+
+
+def _patterns(note: Note, case: Case, given: set[str], shown: list[str]) -> tuple[str, list[str]]:
+    """What to do: the lead note's pattern sub-sections the thread has not seen yet."""
+    section = note.sections.get(PATTERNS, "")
+    parts: list[tuple[str, str]] = subsections(section) or [("", section)]
+    fresh = [(head, body) for head, body in parts if f"{note.id}#{PATTERNS}:{head}" not in given]
+    repeated = [head for head, _ in parts if f"{note.id}#{PATTERNS}:{head}" in given]
+    out = ["### What to do"]
+    code_left = 2
+    for head, body in fresh[:MAX_PATTERNS]:
+        summary = first_paragraph(body) or " ".join(lead(body, 2))
+        out.append(f"**{head}**: {_prose(summary)}" if head else _prose(summary))
+        if code_left and (code := _code(body, case)):
+            out.append(code)
+            code_left -= 1
+        shown.append(f"{note.id}#{PATTERNS}:{head}")
+    if repeated:
+        out.append("Already covered earlier in this thread: " + ", ".join(f"**{h}**" for h in repeated if h) + ".")
+    if not fresh:
+        pitfalls = note.sections.get(PITFALLS, "")
+        if pitfalls and f"{note.id}#{PITFALLS}" not in given:
+            out.append("With the fixes above in place, watch for these pitfalls:\n" + _bullets(lead(pitfalls, 4)))
+            shown.append(f"{note.id}#{PITFALLS}")
+    return "\n\n".join(out), shown
+
+
+def _measure(note: Note, case: Case, given: set[str], shown: list[str]) -> str:
+    section = note.sections.get(CONFIRM, "")
+    if not section:
+        return ""
+    key = f"{note.id}#{CONFIRM}"
+    items = lead(section, 8)
+    if key in given:
+        more = items[4:7]
+        if not more:
+            return "### How to measure\nMeasure as in my earlier answer, before and after the change."
+        return "### How to measure\nBeyond the checks from my earlier answer:\n" + _bullets(more)
+    shown.append(key)
+    text = "### How to measure\n" + _bullets(items[:4])
+    if code := _code(section, case):
+        text += "\n\n" + code
     return text
 
 
-def compose_offline(
-    notes: list[Note],
-    problem_type: str,
-    facts: dict[str, str],
-    *,
-    analysis: Analysis | None = None,
-    llm_failed: bool = False,
-) -> str:
+def _tradeoffs(note: Note, given: set[str], shown: list[str]) -> str:
+    section = note.sections.get(TRADEOFFS, "")
+    key = f"{note.id}#{TRADEOFFS}"
+    if not section or key in given:
+        return ""
+    shown.append(key)
+    return "### Tradeoffs\n" + _bullets(lead(section, 3))
+
+
+def compose_offline(case: Case, diagnosis: Diagnosis, *, analysis: Analysis | None = None, extra: str = "",
+                    given: set[str] | None = None, llm_failed: bool = False, notice: str = "") -> tuple[str, list[str]]:
+    """(the answer's Markdown, the section keys it showed)."""
+    given = given or set()
     why = "the language model is unavailable right now" if llm_failed else "no language model is configured"
-    parts = [f"_Answer composed from the Backend Consultant knowledge base ({why})._"]
+    parts = [notice] if notice else []
+    parts.append(f"_Answer composed from the Backend Consultant knowledge base ({why})._")
     if analysis:
         parts.append(analysis.report.strip())
-    if notes:
-        titles = ", ".join(f"*{n.title}*" for n in notes)
-        parts.append(f"**Diagnosis:** this looks like {PROBLEM_LABELS.get(problem_type, problem_type)}. "
-                     f"Most relevant: {titles}.")
-    elif not analysis:
-        parts.append("I couldn't match this to a topic in the knowledge base yet. Tell me a little more: what the "
-                     "system does, what you observe, and what you expected.")
-        return "\n\n".join(parts)
-
-    main = notes[0] if notes else None
-    if main:
-        parts.append("### Likely causes\n" + _bullets([n.summary.strip() for n in notes[:2]]))
-        if confirm := main.sections.get(CONFIRM, ""):
-            parts.append(_with_example("How to confirm and measure", lead(confirm, 4), confirm, facts))
-        if patterns := main.sections.get(PATTERNS, ""):
-            items = [f"**{head}**: {first_paragraph(body)}" if first_paragraph(body) else f"**{head}**"
-                     for head, body in subsections(patterns)[:4]] or lead(patterns, 4)
-            parts.append(_with_example("Patterns to apply", items, patterns, facts))
-        tradeoffs = main.sections.get(TRADEOFFS, "")
-        if tradeoffs:
-            parts.append("### Tradeoffs\n" + _bullets(lead(tradeoffs, 3)))
-    return "\n\n".join(parts)
+    if extra:
+        parts.append(extra)
+    parts.append(understanding(case, diagnosis))
+    shown: list[str] = []
+    parts.append(_diagnosis(case, diagnosis))
+    note = diagnosis.lead
+    if note is None:
+        if not analysis:
+            parts.append("Tell me a little more: what the system does, what you observe, and what you expected.")
+        return "\n\n".join(p for p in parts if p), shown
+    patterns, shown = _patterns(note, case, given, shown)
+    parts.append(patterns)
+    parts.append(_measure(note, case, given, shown))
+    parts.append(_tradeoffs(note, given, shown))
+    return "\n\n".join(p for p in parts if p), shown

@@ -1,4 +1,15 @@
-"""The conversation engine: handle(inbound) -> reply, the same for every surface."""
+"""The conversation engine: handle(inbound) -> reply, the same for every surface.
+
+A turn is the consultant's method over one Case value:
+    open      screen and redact the message, store it, read the thread
+    read      route pasted evidence (DDL, plans, logs) to its analyzer
+    understand  build the case from the whole thread (facts, symptoms, evidence, the team's nouns)
+    diagnose  lead with the note that explains the reported symptom
+    ask       2-4 questions that do not re-ask what the case knows
+    teach     the answer: from the LLM, or composed offline from the notes
+CPU-heavy steps (masking big text, analyzers, retrieval) run in a worker thread, so the event loop (acks, health
+checks) never waits on them.
+"""
 
 from __future__ import annotations
 
@@ -7,21 +18,22 @@ import logging
 import re
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bot.analyzers import Analysis, AnalyzerRegistry
-from bot.consult.classify import classify
+from bot.consult.case import Case, analysis_case_meta, build_case
 from bot.consult.compose import compose_offline
-from bot.consult.facts import extract_facts, merge_facts
+from bot.consult.diagnose import Diagnosis, diagnose
 from bot.consult.followup import findings_markdown, latest_findings, relevant_findings
+from bot.consult.history import TokenCounter
+from bot.consult.prompt import PromptParts, QuestionFilter, build_messages, split_questions
+from bot.consult.questions import choose_questions
+from bot.consult.understand import describe_case
 from bot.help import HELP, REVIEW_UNAVAILABLE, REVIEW_USAGE
-from bot.consult.history import TokenCounter, trim_history
-from bot.knowledge.port import Note, Retriever, ScoredNote
-from bot.limits import screen
+from bot.knowledge.port import Retriever, ScoredNote
+from bot.limits import screen, screen_review
 from bot.llm.port import LLM, LLMError
 from bot.messages import Inbound, Reply, Source
-from bot.consult.prompt import build_messages
-from bot.consult.questions import choose_questions
 from bot.redact import redact
 from bot.store.port import Store, Turn
 from bot.store.sql import new_id
@@ -30,16 +42,18 @@ log = logging.getLogger("bot.consult.engine")
 
 TokenSink = Callable[[str], Awaitable[None]]
 REVIEW_COMMAND = "schema-review"
-MAX_REVIEW_CHARS = 5_000_000
 TOPIC_BOOST = 1.5
+OFF_LOOP_CHARS = 4_000  # texts longer than this are masked and searched in a worker thread
 _DIALECT_FLAG = re.compile(r"^\s*--dialect[ =](postgres|postgresql|mysql|sqlite)\b\s*", re.I)
+COMMAND_SPELLING = {"teams": "schema-review"}  # how each surface spells the review command; "/schema-review" elsewhere
 
 
 @dataclass(frozen=True)
 class EngineSettings:
     max_input_chars: int = 40_000
+    max_review_bytes: int = 512 * 1024
     history_token_budget: int = 6_000
-    max_notes: int = 3
+    prompt_token_budget: int = 12_000
 
 
 class _Clock:
@@ -62,6 +76,35 @@ class _Clock:
         return out
 
 
+@dataclass
+class Consultation:
+    """One turn's working state: what the steps of the method read and produce."""
+
+    inbound: Inbound
+    text: str
+    thread_id: str
+    earlier: list[Turn]
+    clock: _Clock
+    turn_id: str
+    case: Case = field(default_factory=Case)
+    analysis: Analysis | None = None
+    asked_about: list[dict] = field(default_factory=list)
+    diagnosis: Diagnosis | None = None
+    questions: list[str] = field(default_factory=list)
+    asks: list[str] = field(default_factory=list)
+
+    @property
+    def given(self) -> set[str]:
+        return {key for t in self.earlier if t.role == "assistant" for key in t.meta.get("given", [])}
+
+
+async def _maybe_off_loop(fn, text: str, *args):  # noqa: ANN001, ANN202
+    """Run fn(text, *args) in a worker thread when the text is big enough to stall the loop."""
+    if len(text) > OFF_LOOP_CHARS:
+        return await asyncio.to_thread(fn, text, *args)
+    return fn(text, *args)
+
+
 class Engine:
     def __init__(self, *, store: Store, retriever: Retriever, llm: LLM | None = None,
                  analyzers: AnalyzerRegistry | None = None, settings: EngineSettings | None = None,
@@ -74,8 +117,6 @@ class Engine:
         self.tokens = token_counter or TokenCounter()
 
     async def handle(self, inbound: Inbound, on_token: TokenSink | None = None) -> Reply:
-        clock = _Clock()
-        turn_id = new_id()
         is_review = inbound.kind == "command" and (inbound.command or "").lower() == REVIEW_COMMAND
         raw = (inbound.args or "") if inbound.kind == "command" else inbound.text
         if inbound.kind == "command" and not is_review:
@@ -84,83 +125,91 @@ class Engine:
             return Reply(text=REVIEW_UNAVAILABLE)
         if is_review and not raw.strip():
             return Reply(text=REVIEW_USAGE)
-        if problem := screen(raw, MAX_REVIEW_CHARS if is_review else self.settings.max_input_chars):
-            log.info("turn rejected", extra={"turn_id": turn_id, "platform": inbound.platform,
-                                             "tenant": inbound.tenant, "reason": problem.split(";")[0][:60]})
+        problem = screen_review(raw, self.settings.max_review_bytes) if is_review else screen(
+            raw, self.settings.max_input_chars)
+        if problem:
+            log.info("turn rejected", extra={"platform": inbound.platform, "tenant": inbound.tenant,
+                                             "reason": problem.split(";")[0][:60]})
             return Reply(text=problem)
-
-        text = redact(raw)
-        thread_id = await clock.timed("storage", self.store.thread_id(inbound.thread_key))
-        stored_text = f"/{REVIEW_COMMAND} {text}" if is_review else text
-        # Storing the message (before anything can fail) and reading the thread are independent round trips.
-        earlier, known, user_turn = await clock.timed("storage", asyncio.gather(
-            self.store.turns(thread_id), self.store.facts(thread_id),
-            self.store.add_turn(thread_id, "user", stored_text, {"kind": inbound.kind})))
-        earlier = [t for t in earlier if t.id != user_turn]
-        facts = merge_facts(known, extract_facts(text))
-        if facts != known:
-            await clock.timed("storage", self.store.save_facts(thread_id, facts))
-
-        analysis = self._analyze(text, forced=is_review)
-        if analysis:
-            # The findings ride along in the turn's meta, so later follow-ups can be matched against them.
-            await clock.timed("storage", self.store.add_turn(
-                thread_id, "context", f"Analysis by {analysis.analyzer}:\n{analysis.report}",
-                {"analyzer": analysis.analyzer, "findings": analysis.findings[:100]}))
-        asked_about = [] if analysis else relevant_findings(text, latest_findings(earlier))
-
-        began = time.perf_counter()
-        query = self._retrieval_query(text, earlier, analysis)
-        results = self._stay_on_topic(self.retriever.search(query, k=5), earlier)
-        notes = self._pick_notes(results, analysis, [f["note"] for f in asked_about if f.get("note")])
-        problem_type = analysis.problem_type if analysis else classify(text, results)
-        clock.phases["retrieval"] += time.perf_counter() - began
-
-        asked = {q for t in earlier if t.role == "assistant" for q in t.meta.get("questions", [])}
-        questions = choose_questions(notes, facts, asked)
-
-        answer, mode = await self._answer(inbound, text, earlier, notes, facts, problem_type, analysis,
-                                          questions, on_token, clock)
-        if asked_about and mode == "offline":
-            answer = answer.replace("\n\n", "\n\n" + findings_markdown(asked_about) + "\n\n", 1)
-        reply = Reply(
-            text=answer, problem_type=problem_type, questions=questions,
-            sources=[Source(n.id, n.title) for n in notes],
-            findings=list(analysis.findings) if analysis else [], mode=mode,
-            summary=analysis.summary if analysis else None,
-        )
-        stored_answer = answer + ("\n\nQuestions:\n" + "\n".join(f"- {q}" for q in questions) if questions else "")
-        reply.answer_id = await clock.timed("storage", self.store.add_turn(thread_id, "assistant", stored_answer, {
-            "mode": mode, "problem_type": problem_type, "questions": questions,
-            "sources": [n.id for n in notes], "findings": len(reply.findings), "turn_id": turn_id}))
-        log.info("turn", extra={"turn_id": turn_id, "platform": inbound.platform, "tenant": inbound.tenant,
-                                "thread_id": thread_id, "mode": mode, "problem_type": problem_type,
-                                "notes": [n.id for n in notes], "analyzer": analysis.analyzer if analysis else None,
-                                **clock.report()})
-        return reply
+        turn = await self._open(inbound, raw, is_review)
+        await self._read(turn, forced=is_review)
+        await self._understand(turn)
+        await self._diagnose(turn)
+        return await self._teach(turn, on_token)
 
     def _command_reply(self, inbound: Inbound) -> Reply:
         # "new" is handled by adapters (it changes the thread key); anything else gets the help text.
         return Reply(text=HELP)
 
-    def _analyze(self, text: str, *, forced: bool) -> Analysis | None:
-        options: dict[str, str] = {}
+    # ---- open: mask, store, read the thread ------------------------------------------------------------------
+
+    async def _open(self, inbound: Inbound, raw: str, is_review: bool) -> Consultation:
+        clock = _Clock()
+        text = await _maybe_off_loop(redact, raw)
+        thread_id = await clock.timed("storage", self.store.thread_id(inbound.thread_key))
+        stored_text = f"/{REVIEW_COMMAND} {text}" if is_review else text
+        meta = {"kind": inbound.kind, **({"event_id": inbound.event_id} if inbound.event_id else {})}
+        # Storing the message (before anything can fail) and reading the thread are independent round trips.
+        earlier, user_turn = await clock.timed("storage", asyncio.gather(
+            self.store.turns(thread_id), self.store.add_turn(thread_id, "user", stored_text, meta)))
+        earlier = [t for t in earlier if t.id != user_turn]
+        return Consultation(inbound, text, thread_id, earlier, clock, new_id())
+
+    # ---- read: evidence goes to its analyzer -----------------------------------------------------------------
+
+    async def _read(self, turn: Consultation, *, forced: bool) -> None:
+        options: dict[str, str] = {"command": "/" + REVIEW_COMMAND if turn.inbound.platform != "teams"
+                                   else COMMAND_SPELLING["teams"]}
+        text = turn.text
         if forced:
             if match := _DIALECT_FLAG.match(text):
                 options["dialect"] = match.group(1).lower().replace("postgresql", "postgres")
                 text = text[match.end():]
             analyzer = self.analyzers.get(REVIEW_COMMAND)
         else:
-            analyzer = self.analyzers.route(text)
-        return analyzer.analyze(text, options) if analyzer else None
+            analyzer = await _maybe_off_loop(self.analyzers.route, text)
+        if analyzer is None:
+            turn.asked_about = relevant_findings(text, latest_findings(turn.earlier))
+            return
+        turn.analysis = await asyncio.to_thread(analyzer.analyze, text, options)
+        # The findings ride along in the turn's meta, so later follow-ups can be matched against them.
+        await turn.clock.timed("storage", self.store.add_turn(
+            turn.thread_id, "context", f"Analysis by {turn.analysis.analyzer}:\n{turn.analysis.report}",
+            {"analyzer": turn.analysis.analyzer, "findings": turn.analysis.findings[:100],
+             "case": analysis_case_meta(turn.analysis)}))
 
-    def _retrieval_query(self, text: str, earlier: list[Turn], analysis: Analysis | None) -> str:
-        query = text
+    # ---- understand: the case from the whole thread ----------------------------------------------------------
+
+    async def _understand(self, turn: Consultation) -> None:
+        stored = await turn.clock.timed("storage", self.store.facts(turn.thread_id))
+        turn.case = build_case(turn.earlier, turn.text, turn.analysis, stored)
+        rows = turn.case.to_rows()
+        changed = {k: v for k, v in rows.items() if stored.get(k) != v}
+        if changed:
+            await turn.clock.timed("storage", self.store.save_facts(turn.thread_id, changed))
+
+    # ---- diagnose: symptom first ------------------------------------------------------------------------------
+
+    async def _diagnose(self, turn: Consultation) -> None:
+        began = time.perf_counter()
+        query = self._retrieval_query(turn.text, turn.earlier)
+        results = self._stay_on_topic(await _maybe_off_loop(self.retriever.search, query, 5), turn.earlier)
+        analysis = turn.analysis
+        turn.diagnosis = diagnose(
+            turn.case, turn.text, results, self.retriever,
+            analysis_notes=analysis.notes[:2] if analysis else None,
+            analysis_type=analysis.problem_type if analysis else None,
+            finding_notes=[f["note"] for f in turn.asked_about if f.get("note")][:2])
+        turn.clock.phases["retrieval"] += time.perf_counter() - began
+        turn.questions, turn.asks = choose_questions(turn.case, turn.diagnosis.causes, turn.diagnosis.related)
+
+    @staticmethod
+    def _retrieval_query(text: str, earlier: list[Turn]) -> str:
         # A short follow-up ("why is that bad?") carries little signal alone; the thread's opening question does.
         if len(text.split()) < 8 and earlier:
             opening = next((t.text for t in earlier if t.role == "user"), "")
-            query = f"{text} {opening[:500]}"
-        return query
+            return f"{text} {opening[:500]}"
+        return text
 
     @staticmethod
     def _stay_on_topic(results: list[ScoredNote], earlier: list[Turn]) -> list[ScoredNote]:
@@ -171,44 +220,78 @@ class Engine:
         boosted = [ScoredNote(r.note, r.score * TOPIC_BOOST) if r.note.id in cited else r for r in results]
         return sorted(boosted, key=lambda r: -r.score)
 
-    def _pick_notes(self, results, analysis: Analysis | None,  # noqa: ANN001
-                    finding_notes: list[str]) -> list[Note]:
-        picked: list[Note] = []
-        for note_id in ((analysis.notes if analysis else []) + finding_notes)[:2]:
-            if (note := self.retriever.get(note_id)) and note not in picked:
-                picked.append(note)
-        if results:
-            best = results[0].score
-            for scored in results:
-                if len(picked) >= self.settings.max_notes:
-                    break
-                if scored.score >= 0.4 * best and scored.note not in picked:
-                    picked.append(scored.note)
-        return picked
+    # ---- teach: the answer, then the turn is stored ----------------------------------------------------------
 
-    async def _answer(self, inbound: Inbound, text: str, earlier: list[Turn], notes: list[Note],
-                      facts: dict[str, str], problem_type: str, analysis: Analysis | None,
-                      questions: list[str], on_token: TokenSink | None, clock: _Clock) -> tuple[str, str]:
+    async def _teach(self, turn: Consultation, on_token: TokenSink | None) -> Reply:
+        diagnosis = turn.diagnosis
+        assert diagnosis is not None
+        extra = findings_markdown(turn.asked_about) if turn.asked_about else ""
+        shown: list[str] = []
         if self.llm is None:
-            return compose_offline(notes, problem_type, facts, analysis=analysis), "offline"
-        history = trim_history(earlier, self.settings.history_token_budget, self.tokens)
-        messages = build_messages(notes=notes, facts=facts, history=history, message=text,
-                                  problem_type=problem_type, analysis=analysis, questions=questions)
+            answer, shown = compose_offline(turn.case, diagnosis, analysis=turn.analysis, extra=extra,
+                                            given=turn.given)
+            mode = "offline"
+        else:
+            answer, mode, shown = await self._llm_answer(turn, on_token, extra)
+        reply = Reply(text=answer, problem_type=diagnosis.problem_type, questions=turn.questions,
+                      sources=[Source(n.id, n.title) for n in diagnosis.notes],
+                      findings=list(turn.analysis.findings) if turn.analysis else [], mode=mode,
+                      summary=turn.analysis.summary if turn.analysis else None)
+        stored = answer + ("\n\nQuestions:\n" + "\n".join(f"- {q}" for q in turn.questions) if turn.questions else "")
+        meta = {"mode": mode, "problem_type": diagnosis.problem_type, "questions": turn.questions, "asks": turn.asks,
+                "sources": [n.id for n in diagnosis.notes], "given": shown, "findings": len(reply.findings),
+                "turn_id": turn.turn_id, **({"event_id": turn.inbound.event_id} if turn.inbound.event_id else {})}
+        reply.answer_id = await turn.clock.timed("storage", self.store.add_turn(turn.thread_id, "assistant", stored, meta))
+        log.info("turn", extra={"turn_id": turn.turn_id, "platform": turn.inbound.platform,
+                                "tenant": turn.inbound.tenant, "thread_id": turn.thread_id, "mode": mode,
+                                "problem_type": diagnosis.problem_type, "notes": [n.id for n in diagnosis.notes],
+                                "symptoms": turn.case.latest, "analyzer": turn.analysis.analyzer if turn.analysis else None,
+                                **turn.clock.report()})
+        return reply
+
+    async def _llm_answer(self, turn: Consultation, on_token: TokenSink | None, extra: str) -> tuple[str, str, list[str]]:
+        diagnosis = turn.diagnosis
+        assert diagnosis is not None and self.llm is not None
+        about = f"\n\nThe team is asking about these findings:\n{extra}" if extra else ""
+        parts = PromptParts(case=describe_case(turn.case, diagnosis.notes), diagnosis=_diagnosis_text(diagnosis) + about,
+                            candidates=turn.questions, notes=diagnosis.notes, analysis=turn.analysis)
+        messages = build_messages(parts, history=turn.earlier, message=turn.text,
+                                  counter=self.tokens, budget=self.settings.prompt_token_budget,
+                                  history_budget=self.settings.history_token_budget)
         began = time.perf_counter()
         try:
             if on_token is None:
-                answer = await self.llm.complete(messages)
+                answer, drafted = split_questions(await self.llm.complete(messages))
             else:
+                stream = QuestionFilter(on_token)
                 pieces: list[str] = []
                 async for piece in self.llm.stream(messages):
                     pieces.append(piece)
-                    await on_token(piece)
-                answer = "".join(pieces)
+                    await stream.feed(piece)
+                await stream.close()
+                answer, drafted = stream.text, split_questions("".join(pieces))[1]
             if not answer.strip():
                 raise LLMError("LLM returned an empty answer")
-            return answer, "llm"
+            turn.questions, turn.asks = choose_questions(turn.case, diagnosis.causes, diagnosis.related, drafted)
+            return answer, "llm", []
         except LLMError as exc:
-            log.warning("llm failed, answering offline", extra={"platform": inbound.platform, "error": str(exc)})
-            return compose_offline(notes, problem_type, facts, analysis=analysis, llm_failed=True), "offline"
+            log.warning("llm failed, answering offline", extra={"platform": turn.inbound.platform, "error": str(exc),
+                                                                "turn_id": turn.turn_id})
+            answer, shown = compose_offline(turn.case, diagnosis, analysis=turn.analysis, extra=extra,
+                                            given=turn.given, llm_failed=True)
+            return answer, "offline", shown
         finally:
-            clock.phases["llm"] += time.perf_counter() - began
+            turn.clock.phases["llm"] += time.perf_counter() - began
+
+
+def _diagnosis_text(diagnosis: Diagnosis) -> str:
+    lines = [f"Problem type: {diagnosis.problem_type}."]
+    if diagnosis.lead:
+        role = "explains the reported symptom" if diagnosis.symptom else "answers the question"
+        lines.append(f"Lead with [{diagnosis.lead.id}] {diagnosis.lead.title}: it {role}.")
+    if len(diagnosis.causes) > 1:
+        lines.append("Other candidate causes: " + ", ".join(f"[{n.id}]" for n in diagnosis.causes[1:]) + ".")
+    if diagnosis.related:
+        lines.append("Related, not causes: " + ", ".join(f"[{n.id}]" for n in diagnosis.related) + ".")
+    lines.extend(f"- {line.replace('**', '')}" for line in diagnosis.derived)
+    return "\n".join(lines)

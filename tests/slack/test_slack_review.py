@@ -101,7 +101,7 @@ async def test_modal_submission_runs_the_review_with_the_dialect(bot):
     assert response.status == 200
     assert (await response.text()) == ""  # closes the modal
     await bot.settle()
-    assert bot.review.calls[0][1] == {"dialect": "mysql"}
+    assert bot.review.calls[0][1]["dialect"] == "mysql"
     assert bot.slack.of("chat.postMessage")[0].args["channel"] == "C9"
     assert "missing-primary-key" in bot.slack.of("chat.update")[0].text()
 
@@ -132,7 +132,7 @@ async def test_sql_file_in_a_dm_is_downloaded_and_reviewed(bot):
     await bot.settle()
     assert bot.slack.of("files.info")[0].args["file"] == "F1"
     assert bot.slack.downloads[0].headers["Authorization"] == "Bearer xoxb-test"
-    assert bot.review.calls[0] == (DDL, {"dialect": "mysql"})
+    assert bot.review.calls[0][0] == DDL and bot.review.calls[0][1]["dialect"] == "mysql"
     texts = "\n".join(c.text() for c in bot.slack.calls if c.method in ("chat.update", "chat.postMessage"))
     assert "asked for a schema review of `schema.sql`" in texts and "missing-primary-key" in texts
     assert meta["url_private_download"].endswith("/download/schema.sql")

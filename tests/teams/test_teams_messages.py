@@ -125,7 +125,7 @@ async def test_llm_failure_gets_the_offline_answer(start_bot, connector):
     await bot.send(A.personal_message(connector.service_url, "orders endpoint slow with line items, n+1?"))
     [reply] = connector.messages()
     assert "language model is unavailable" in reply.body["text"]
-    assert "How to confirm and measure" in reply.body["text"]
+    assert "### How to measure" in reply.body["text"]
 
 
 class BrokenRetriever(Retriever):

@@ -1,0 +1,182 @@
+"""The case: what the consultant knows about a team's problem, rebuilt every turn from the whole thread.
+
+Understanding comes first in the method: the stack, the scale, the symptoms (with the team's own sentence for each),
+the evidence already given, the team's own nouns, and what has been asked. Facts from later messages replace
+earlier ones (teams correct themselves); symptoms, nouns and evidence accumulate. Analyzers (schema review, plan and
+query-log readers) add evidence, tables and facts through their Analysis.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.consult.facts import extract_facts
+from bot.consult.nouns import team_nouns
+from bot.consult.symptoms import PATTERNS, change_before, error_text, reported
+from bot.consult.vocabulary import CASE_FIELDS, EVIDENCE
+
+# Evidence recognised in the text itself (analyzers add what they read, with a better label).
+_EVIDENCE_SEEN: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I | re.M) for name, pattern in {
+    "plan": r"\((?:cost=\d|actual time=)|\bQUERY PLAN\b|\"Node Type\"\s*:",
+    "query_log": r"\bduration: \d+(?:\.\d+)? ms\s+(?:statement|execute)|^\(\d+\.\d+\) SELECT|\bLoad \(\d+(?:\.\d+)?ms\)",
+    "ddl": r"^\s*(?:CREATE TABLE|ALTER TABLE|CREATE (?:UNIQUE )?INDEX)\b|\b(?:add_column|create_table|migrations\.AddField)\b",
+    "query": r"^\s*SELECT\b[\s\S]{0,3000}?\bFROM\b|^\s*(?:UPDATE\s+\w+\s+SET|DELETE\s+FROM|INSERT\s+INTO)\b",
+    "stack_trace": r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread|^goroutine \d+ \[|^\s+File \"[^\"]+\", line \d+",
+    "metrics": r"\bp(?:50|90|95|99)\b|\bgrafana\b|\bdatadog\b|\bdashboard\b|\bcpu (?:at|is|hits|~)\s*\d+\s*%|\bnew relic\b|\bapm\b",
+    "code": r"^```(?!sql|text|console)\w+\s*$|^\s*(?:def |class |func |public |private |async def |const \w+ = |@\w+(?:\(|$))",
+}.items()}
+EVIDENCE_LABELS = {"plan": "the query plan", "query_log": "the query log", "ddl": "the schema/migration",
+                   "query": "the SQL", "stack_trace": "the stack trace", "metrics": "metrics",
+                   "code": "the code", "query_count": "query counts"}
+_MEASURED = re.compile(r"\b(?:we |i )?(?:measured|profiled|traced|benchmarked|timed|counted|ran explain|checked the plan)\b", re.I)
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
+STACK_ORDER = ("language", "framework", "orm", "driver", "database", "database_version", "pooler", "broker",
+               "job_queue", "cache", "search", "identity_provider", "migration_tool", "deployment", "api_style")
+SCALE_ORDER = ("rows", "data_size", "rps", "pods", "workers", "pool_size", "max_connections", "concurrency",
+               "page_size", "page_number", "query_count", "latency", "duration")
+
+
+@dataclass
+class Case:
+    facts: dict[str, str] = field(default_factory=dict)  # CASE_FIELDS -> what the team said
+    evidence: dict[str, str] = field(default_factory=dict)  # EVIDENCE kind -> what was given
+    symptoms: list[str] = field(default_factory=list)  # every symptom reported in the thread, in order
+    latest: list[str] = field(default_factory=list)  # symptoms reported in this message
+    quotes: dict[str, str] = field(default_factory=dict)  # symptom -> the team's sentence that reported it
+    nouns: list[str] = field(default_factory=list)
+    asked: list[str] = field(default_factory=list)  # questions already asked in the thread
+    asked_fields: set[str] = field(default_factory=set)
+    turns: int = 0  # user messages in the thread, this one included
+
+    def knows(self, name: str) -> bool:
+        return name in self.facts or name in self.evidence
+
+    @property
+    def known(self) -> set[str]:
+        known = set(self.facts) | set(self.evidence)
+        if {"framework", "orm"} & known:
+            known.add("language")
+        if self.facts.get("query_count") or self.evidence:
+            known.add("measurements")
+        return known
+
+    def number(self, name: str) -> float | None:
+        """The first number in a scale fact ("12 pods" -> 12, "HPA 4-20 pods" -> 20, "2k rps" -> 2000)."""
+        return parse_number(self.facts.get(name, ""), largest=name == "pods")
+
+    def to_rows(self) -> dict[str, str]:
+        """The case as the store's name -> value rows."""
+        rows = dict(self.facts)
+        rows.update({f"evidence.{k}": v for k, v in self.evidence.items()})
+        if self.symptoms:
+            rows["symptoms"] = ", ".join(self.symptoms)
+        if self.nouns:
+            rows["nouns"] = ", ".join(self.nouns)
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"facts": dict(self.facts), "evidence": dict(self.evidence), "symptoms": list(self.symptoms),
+                "nouns": list(self.nouns)}
+
+
+_MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
+
+
+def parse_number(said: str, *, largest: bool = False) -> float | None:
+    values = []
+    for m in re.finditer(r"(\d[\d,]*(?:\.\d+)?)\s*(k|mm|m|bn|b|thousand|million|billion)?\b", said, re.I):
+        value = float(m.group(1).replace(",", ""))
+        values.append(value * _MULTIPLIER.get((m.group(2) or "").lower(), 1))
+    if not values:
+        return None
+    return max(values) if largest else values[0]
+
+
+def _quote(text: str, symptom: str) -> str | None:
+    match = PATTERNS[symptom].search(text)
+    if not match:
+        return None
+    for sentence in _SENTENCE.finditer(text):
+        if sentence.start() <= match.start() < sentence.end():
+            return re.sub(r"\s+", " ", sentence.group(0)).strip()[:220]
+    return None
+
+
+def _learn(case: Case, text: str) -> list[str]:
+    """Add one message's facts, symptoms, nouns and evidence to the case; returns its symptoms."""
+    case.facts.update(extract_facts(text))
+    if change := change_before(text):
+        case.facts["change"] = change
+    if error := error_text(text):
+        case.facts["error"] = error
+    if _MEASURED.search(text):
+        case.facts.setdefault("measurements", "measured")
+    for kind, pattern in _EVIDENCE_SEEN.items():
+        if kind not in case.evidence and pattern.search(text):
+            case.evidence[kind] = EVIDENCE_LABELS[kind]
+    symptoms = reported(text)
+    for symptom in symptoms:
+        if symptom not in case.symptoms:
+            case.symptoms.append(symptom)
+        if quote := _quote(text, symptom):
+            case.quotes.setdefault(symptom, quote)
+    for noun in team_nouns(text):
+        if noun.lower() not in {n.lower() for n in case.nouns}:
+            case.nouns.append(noun)
+    return symptoms
+
+
+def learn_analysis(case: Case, analysis: Any) -> None:
+    """What an analyzer read: its evidence kind, the tables in it, and facts such as the database."""
+    if getattr(analysis, "evidence", ""):
+        case.evidence[analysis.evidence] = EVIDENCE_LABELS.get(analysis.evidence, analysis.evidence)
+    for table in getattr(analysis, "tables", []) or []:
+        if table.lower() not in {n.lower() for n in case.nouns}:
+            case.nouns.append(table)
+    for name, value in (getattr(analysis, "facts", {}) or {}).items():
+        if name in CASE_FIELDS and value:
+            case.facts.setdefault(name, str(value))
+
+
+def build_case(turns: list, message: str, analysis: Any = None, stored: dict[str, str] | None = None) -> Case:
+    """The case from the stored rows, every earlier turn of the thread, this message and its analysis."""
+    case = Case()
+    for name, value in (stored or {}).items():
+        if name in CASE_FIELDS and name not in EVIDENCE:
+            case.facts[name] = value
+        elif name.startswith("evidence.") and name[9:] in EVIDENCE:
+            case.evidence[name[9:]] = value
+    for turn in turns:
+        if turn.role == "user":
+            case.turns += 1
+            _learn(case, turn.text)
+        elif turn.role == "context":
+            meta = turn.meta or {}
+            if meta.get("case"):  # an analysis stored earlier in the thread
+                learn_analysis(case, _Stored(meta["case"]))
+            elif str(meta.get("source", "")).startswith(("slack", "teams")):
+                _learn(case, turn.text)  # earlier messages of the platform thread
+        elif turn.role == "assistant":
+            meta = turn.meta or {}
+            case.asked.extend(meta.get("questions", []))
+            case.asked_fields.update(meta.get("asks", []))
+    case.turns += 1
+    case.latest = _learn(case, message)
+    if analysis is not None:
+        learn_analysis(case, analysis)
+    return case
+
+
+class _Stored:
+    """An analysis's case contribution as stored in a context turn's meta."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.evidence = data.get("evidence", "")
+        self.tables = data.get("tables", [])
+        self.facts = data.get("facts", {})
+
+
+def analysis_case_meta(analysis: Any) -> dict[str, Any]:
+    return {"evidence": analysis.evidence, "tables": list(analysis.tables)[:20], "facts": dict(analysis.facts)}

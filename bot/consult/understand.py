@@ -1,0 +1,95 @@
+"""Restating the case in the team's words: their stack, numbers, nouns, the sentence that reported each symptom,
+the evidence given, and what is still unknown. Used by the offline answer and, as text, by the LLM prompt."""
+
+from __future__ import annotations
+
+import re
+
+from bot.consult.case import SCALE_ORDER, STACK_ORDER, Case
+from bot.consult.vocabulary import CASE_FIELDS, EVIDENCE
+
+MAX_UNKNOWNS = 4
+
+
+def _you(text: str) -> str:
+    """The team's sentence, addressed back to them ("we added" -> "you added")."""
+    swaps = {"we": "you", "We": "You", "our": "your", "Our": "Your", "us": "you", "we're": "you're",
+             "We're": "You're", "i": "you", "I": "you", "my": "your", "My": "Your", "I'm": "you're", "we've": "you've"}
+    return re.sub(r"\b(?:We're|we're|We|we|Our|our|us|I'm|I|My|my|we've)\b", lambda m: swaps[m.group(0)], text)
+
+
+def stack_phrase(case: Case) -> str:
+    facts = case.facts
+    names = []
+    for name in STACK_ORDER:
+        value = facts.get(name)
+        if not value or name == "language" and (facts.get("framework") or facts.get("orm")) and value in (
+                "Python", "Ruby", "PHP"):
+            continue
+        if name == "database_version":
+            if names and facts.get("database") and names[-1] == facts["database"]:
+                names[-1] = f"{names[-1]} {value}"
+            continue
+        if name == "orm" and value == f"{facts.get('framework')} ORM":
+            continue
+        names.append(value)
+    return ", ".join(dict.fromkeys(names))
+
+
+def scale_phrase(case: Case) -> str:
+    return "; ".join(case.facts[name] for name in SCALE_ORDER if name in case.facts)
+
+
+def unknowns(case: Case, notes: list) -> list[str]:
+    """Case fields the leading notes' questions ask about that the case does not know, most useful first."""
+    known = case.known
+    out: list[str] = []
+    for note in notes[:2]:
+        for question in note.questions:
+            for name in question.asks:
+                if name not in known and name not in out and name not in EVIDENCE:
+                    out.append(name)
+    return out[:MAX_UNKNOWNS]
+
+
+def case_lines(case: Case) -> list[str]:
+    lines = []
+    if stack := stack_phrase(case):
+        lines.append(f"**Stack:** {stack}")
+    if scale := scale_phrase(case):
+        lines.append(f"**Scale:** {scale}")
+    if case.nouns:
+        lines.append("**Your names:** " + ", ".join(f"`{n}`" for n in case.nouns[:6]))
+    for symptom in case.symptoms[:3]:
+        if quote := case.quotes.get(symptom):
+            lines.append(f"**You reported:** “{_you(quote)}”")
+    if change := case.facts.get("change"):
+        lines.append(f"**What changed:** {_you('we ' + change) if not change.startswith(('you', 'we')) else _you(change)}")
+    if error := case.facts.get("error"):
+        lines.append(f"**Error:** `{error}`")
+    given = [label for label in case.evidence.values()]
+    if case.facts.get("query_count"):
+        given.append(case.facts["query_count"])
+    if given:
+        lines.append("**Evidence so far:** " + ", ".join(dict.fromkeys(given)))
+    return lines
+
+
+def understanding(case: Case, diagnosis) -> str:  # noqa: ANN001 - a Diagnosis; avoids an import cycle
+    lines = case_lines(case)
+    missing = unknowns(case, diagnosis.notes)
+    if missing:
+        lines.append("**Still unknown:** " + "; ".join(CASE_FIELDS[name] for name in missing))
+    if not lines:
+        return ""
+    return "### What I understood\n" + "\n".join(f"- {line}" for line in lines)
+
+
+def describe_case(case: Case, notes: list) -> str:
+    """The case for the LLM prompt: the same facts, plus the unknowns by name."""
+    lines = case_lines(case) or ["(nothing stated yet)"]
+    missing = unknowns(case, notes)
+    text = "\n".join(f"- {re.sub(r'[*]', '', line)}" for line in lines)
+    if missing:
+        text += "\n\nStill unknown: " + "; ".join(f"{name} ({CASE_FIELDS[name]})" for name in missing)
+    return text
