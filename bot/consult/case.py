@@ -30,6 +30,12 @@ _EVIDENCE_SEEN: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I | r
 EVIDENCE_LABELS = {"plan": "the query plan", "query_log": "the query log", "ddl": "the schema/migration",
                    "query": "the SQL", "stack_trace": "the stack trace", "metrics": "metrics",
                    "code": "the code", "query_count": "query counts"}
+_PG_PLAN = re.compile(r"\(cost=\d+\.\d+\.\.\d+\.\d+ rows=\d+ width=\d+\)|\"Node Type\"\s*:")
+# "pagination is not involved", "it's not a permissions thing", "not the cache": topics the team ruled out.
+_RULED_OUT = re.compile(
+    r"\b([a-z][a-z-]{3,})\s+(?:is|are|was|were)\s*(?:n[o']t|not|definitely not|never)\s+(?:involved|the (?:issue|problem|cause)|related|it)\b"
+    r"|\b(?:it'?s|it is|this is)\s+not\s+(?:a|an|the)\s+([a-z][a-z-]{3,})\s+(?:thing|issue|problem)\b"
+    r"|\bno\s+([a-z][a-z-]{3,})\s+(?:involved|at all)\b", re.I)
 _MEASURED = re.compile(r"\b(?:we |i )?(?:measured|profiled|traced|benchmarked|timed|counted|ran explain|checked the plan)\b", re.I)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 STACK_ORDER = ("language", "framework", "orm", "driver", "database", "database_version", "pooler", "broker",
@@ -49,6 +55,8 @@ class Case:
     asked: list[str] = field(default_factory=list)  # questions already asked in the thread
     asked_fields: set[str] = field(default_factory=set)
     turns: int = 0  # user messages in the thread, this one included
+    message: str = ""  # this turn's message, as the team wrote it
+    ruled_out: list[str] = field(default_factory=list)  # topics the team said are not involved
 
     def knows(self, name: str) -> bool:
         return name in self.facts or name in self.evidence
@@ -60,6 +68,8 @@ class Case:
             known.add("language")
         if self.facts.get("query_count") or self.evidence:
             known.add("measurements")
+        if self.facts.get("query_count"):
+            known.add("query_log")  # the team counted the queries already; the log would tell the same
         return known
 
     def number(self, name: str) -> float | None:
@@ -116,12 +126,18 @@ def _learn(case: Case, text: str) -> list[str]:
     for kind, pattern in _EVIDENCE_SEEN.items():
         if kind not in case.evidence and pattern.search(text):
             case.evidence[kind] = EVIDENCE_LABELS[kind]
+    if "plan" in case.evidence and _PG_PLAN.search(text):
+        case.facts.setdefault("database", "PostgreSQL")  # only PostgreSQL prints plans in this shape
+    for match in _RULED_OUT.finditer(text):
+        topic = next(g for g in match.groups() if g).lower()
+        if topic not in case.ruled_out:
+            case.ruled_out.append(topic)
     symptoms = reported(text)
     for symptom in symptoms:
         if symptom not in case.symptoms:
             case.symptoms.append(symptom)
         if quote := _quote(text, symptom):
-            case.quotes.setdefault(symptom, quote)
+            case.quotes[symptom] = quote  # the latest telling is the most precise
     for noun in team_nouns(text):
         if noun.lower() not in {n.lower() for n in case.nouns}:
             case.nouns.append(noun)
@@ -163,6 +179,7 @@ def build_case(turns: list, message: str, analysis: Any = None, stored: dict[str
             case.asked.extend(meta.get("questions", []))
             case.asked_fields.update(meta.get("asks", []))
     case.turns += 1
+    case.message = message
     case.latest = _learn(case, message)
     if analysis is not None:
         learn_analysis(case, analysis)

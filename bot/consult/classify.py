@@ -194,3 +194,9 @@ def classify(text: str, results: list[ScoredNote]) -> str:
     if combined[best] <= 0:
         return "unknown"
     return best
+
+
+def design_weight(text: str) -> float:
+    """The design cues of a message, without the discount a reported symptom applies to them."""
+    return sum(weight for pattern, problem_type, weight in _COMPILED
+               if problem_type == "design" and pattern.search(text or ""))

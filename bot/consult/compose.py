@@ -14,8 +14,10 @@ from bot.analyzers import Analysis
 from bot.consult.case import Case
 from bot.consult.diagnose import Diagnosis
 from bot.consult.markdown_sections import code_blocks, first_paragraph, lead, subsections
-from bot.consult.stack import pick_blocks
+from bot.consult.stack import about_other_stack, fit, pick_blocks
+from bot.consult.teamcode import in_team_words
 from bot.consult.understand import understanding
+from bot.consult.vocabulary import SYMPTOMS
 from bot.knowledge.port import Note
 
 CONFIRM = "How to confirm and measure"
@@ -43,7 +45,15 @@ def _bullets(items: list[str]) -> str:
 
 
 def _code(section: str, case: Case) -> str:
-    return "\n\n".join(block.markdown() for block in pick_blocks(code_blocks(section), case))
+    return "\n\n".join(in_team_words(block, case).markdown() for block in pick_blocks(code_blocks(section), case))
+
+
+def _for_team(head: str, body: str, case: Case) -> bool:
+    """A pattern sub-section for another stack (by its heading, or because none of its code fits) is left out."""
+    if about_other_stack(head, case):
+        return False
+    blocks = [b for b in code_blocks(body) if b.language != "sql"]
+    return not blocks or any(fit(b, case) >= 0 for b in blocks)
 
 
 def _diagnosis(case: Case, diagnosis: Diagnosis) -> str:
@@ -53,28 +63,29 @@ def _diagnosis(case: Case, diagnosis: Diagnosis) -> str:
     if lead_note is None:
         return "\n".join(lines + [f"This looks like {kind}, but no note in the knowledge base matches it yet."])
     if diagnosis.problem_type == "design" and diagnosis.symptom is None:
-        lines.append(f"This is {kind}. The pattern that answers it: **{lead_note.title}** "
-                     f"(*{lead_note.title}*). {_sentences(lead_note.summary, 2)}")
+        lines.append(f"This is {kind}. The pattern that answers it: **{lead_note.title}**. "
+                     f"{_sentences(lead_note.summary, 2)}")
     else:
-        because = f" It explains what you reported: {case.quotes[diagnosis.symptom]!r}." \
-            if diagnosis.symptom in case.quotes else ""
-        lines.append(f"This is {kind}. Most likely cause: **{lead_note.title}** (*{lead_note.title}*). "
+        because = f" It is what the symptom you reported points to: {SYMPTOMS[diagnosis.symptom]}." \
+            if diagnosis.symptom else ""
+        lines.append(f"This is {kind}. Most likely cause: **{lead_note.title}**. "
                      f"{_sentences(lead_note.summary, 2)}{because}")
         others = [n for n in diagnosis.causes[1:]]
         if others:
             lines.append("Also consistent with what you describe: " + "; ".join(
-                f"**{n.title}** (*{n.title}*): {_sentences(n.summary, 1)}" for n in others))
-    lines.extend(f"- {line}" for line in diagnosis.derived)
+                f"**{n.title}**: {_sentences(n.summary, 1)}" for n in others))
+    if diagnosis.derived:
+        lines.append("\n".join(f"- {line}" for line in diagnosis.derived))
     if diagnosis.related:
         lines.append("Related notes, for context rather than causes: " + ", ".join(
             f"*{n.title}* (`{n.id}`)" for n in diagnosis.related) + ".")
-    return "\n\n".join([lines[0], "\n".join(lines[1:])]) if len(lines) > 1 else lines[0]
+    return "\n\n".join(lines)
 
 
 def _patterns(note: Note, case: Case, given: set[str], shown: list[str]) -> tuple[str, list[str]]:
     """What to do: the lead note's pattern sub-sections the thread has not seen yet."""
     section = note.sections.get(PATTERNS, "")
-    parts: list[tuple[str, str]] = subsections(section) or [("", section)]
+    parts: list[tuple[str, str]] = [(h, b) for h, b in subsections(section) or [("", section)] if _for_team(h, b, case)]
     fresh = [(head, body) for head, body in parts if f"{note.id}#{PATTERNS}:{head}" not in given]
     repeated = [head for head, _ in parts if f"{note.id}#{PATTERNS}:{head}" in given]
     out = ["### What to do"]
@@ -101,7 +112,7 @@ def _measure(note: Note, case: Case, given: set[str], shown: list[str]) -> str:
     if not section:
         return ""
     key = f"{note.id}#{CONFIRM}"
-    items = lead(section, 8)
+    items = [item for item in lead(section, 12) if not about_other_stack(item, case)]
     if key in given:
         more = items[4:7]
         if not more:

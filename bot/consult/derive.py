@@ -8,6 +8,8 @@
 
 from __future__ import annotations
 
+import re
+
 from bot.consult.case import Case
 
 
@@ -67,8 +69,21 @@ def lock_queue(case: Case) -> str | None:
     return line + ". `SET lock_timeout = '5s'` makes the ALTER give up (and retry) instead of freezing the site."
 
 
+def _relations_added(case: Case) -> int:
+    """How many relations the change added ("added each project's members and owner to the DTO" -> 2)."""
+    change = case.facts.get("change", "")
+    match = re.match(r"(?:added|included|nested)\s+(.+?)\s+(?:to|in|into)\s+(?:the|each|every|our)\b", change)
+    if not match:
+        return 0
+    return len([p for p in re.split(r",\s*|\s+and\s+", match.group(1)) if p.strip()])
+
+
 def queries_per_row(case: Case) -> str | None:
     queries, rows = case.number("query_count"), case.number("page_size")
+    if queries is None and rows and "slow-after-adding-related-data" in case.symptoms and (added := _relations_added(case)):
+        total = 1 + rows * added
+        return (f"**Query count:** {_n(rows)} rows × {added} lazily loaded relation{'s' if added > 1 else ''} "
+                f"+ 1 = **{_n(total)}** queries per request, where {added + 1} would do with bulk loading.")
     if queries is None or not rows or queries < rows:
         return None
     per_row = (queries - 1) / rows

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from bot.analyzers import Analysis, AnalyzerRegistry
 from bot.consult.case import Case, analysis_case_meta, build_case
 from bot.consult.compose import compose_offline
-from bot.consult.diagnose import Diagnosis, diagnose
+from bot.consult.diagnose import Diagnosis, design_focus, diagnose
 from bot.consult.followup import findings_markdown, latest_findings, relevant_findings
 from bot.consult.history import TokenCounter
 from bot.consult.prompt import PromptParts, QuestionFilter, build_messages, split_questions
@@ -194,12 +194,18 @@ class Engine:
         began = time.perf_counter()
         query = self._retrieval_query(turn.text, turn.earlier)
         results = self._stay_on_topic(await _maybe_off_loop(self.retriever.search, query, 5), turn.earlier)
+        if focus := design_focus(turn.text):
+            # "…is a cache right for us?": what the question is about names the topic better than its context
+            focused = self.retriever.search(focus, k=1)
+            results = focused + [r for r in results if r.note not in {f.note for f in focused}]
         analysis = turn.analysis
+        previous = next((t.meta for t in reversed(turn.earlier) if t.role == "assistant"), {})
         turn.diagnosis = diagnose(
             turn.case, turn.text, results, self.retriever,
             analysis_notes=analysis.notes[:2] if analysis else None,
             analysis_type=analysis.problem_type if analysis else None,
-            finding_notes=[f["note"] for f in turn.asked_about if f.get("note")][:2])
+            finding_notes=[f["note"] for f in turn.asked_about if f.get("note")][:2],
+            previous_type=previous.get("problem_type"), previous_lead=(previous.get("sources") or [None])[0])
         turn.clock.phases["retrieval"] += time.perf_counter() - began
         turn.questions, turn.asks = choose_questions(turn.case, turn.diagnosis.causes, turn.diagnosis.related)
 
@@ -253,7 +259,7 @@ class Engine:
         diagnosis = turn.diagnosis
         assert diagnosis is not None and self.llm is not None
         about = f"\n\nThe team is asking about these findings:\n{extra}" if extra else ""
-        parts = PromptParts(case=describe_case(turn.case, diagnosis.notes), diagnosis=_diagnosis_text(diagnosis) + about,
+        parts = PromptParts(case=describe_case(turn.case, diagnosis.causes or diagnosis.notes), diagnosis=_diagnosis_text(diagnosis) + about,
                             candidates=turn.questions, notes=diagnosis.notes, analysis=turn.analysis)
         messages = build_messages(parts, history=turn.earlier, message=turn.text,
                                   counter=self.tokens, budget=self.settings.prompt_token_budget,

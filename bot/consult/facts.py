@@ -69,9 +69,10 @@ POOLERS = _table([
     (r"pgbouncer|pg bouncer", "PgBouncer"), (r"rds proxy", "RDS Proxy"), (r"pgcat", "pgcat"),
     (r"odyssey", "Odyssey"), (r"hikari(?:cp)?", "HikariCP"), (r"supavisor", "Supavisor"),
 ])
+# Client library names count too ("spring-kafka", "kafkajs").
 BROKERS = _table([
-    (r"kafka|msk|confluent", "Kafka"), (r"rabbit\s?mq|amqp", "RabbitMQ"), (r"sqs", "SQS"), (r"sns", "SNS"),
-    (r"redis streams?|xadd|xreadgroup", "Redis Streams"), (r"nats|jetstream", "NATS"),
+    (r"kafka|msk|confluent|spring-kafka|kafkajs|confluent-kafka|sarama|franz-go", "Kafka"), (r"rabbit\s?mq|amqp", "RabbitMQ"), (r"sqs", "SQS"), (r"sns", "SNS"),
+    (r"redis streams?|xadd|xreadgroup", "Redis Streams"), (r"redis(?= as (?:the |a |our )?broker)", "Redis"), (r"nats|jetstream", "NATS"),
     (r"pub/?sub", "Pub/Sub"), (r"kinesis", "Kinesis"), (r"eventbridge", "EventBridge"), (r"activemq", "ActiveMQ"),
 ])
 JOB_QUEUES = _table([
@@ -127,7 +128,7 @@ SCALE: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I) for name, p
     "rps": rf"\b{_N}\s*(?:rps|qps|tps|req(?:uests)?\s*(?:/|per|a)\s*(?:second|sec|s|minute|min)|(?:requests|queries|writes|messages|msgs|events|jobs|orders)\s*(?:/|per|a)\s*(?:second|sec|s|minute|min))\b",
     "rows": rf"\b{_N}\s*(?:rows|records|entries|documents|docs)\b",
     "latency": r"\bp(?:50|90|95|99|999)\s*(?:latency\s*)?(?:is|of|=|at|~|:|went|jumped|went up)?\s*(?:to|from)?\s*~?\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds)\b|\b\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds)\s+p(?:50|90|95|99)\b|\b(?:takes|taking|took|went (?:up )?to|jumped to|now)\s+~?\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds)\b",
-    "page_size": r"\b\d+\s*(?:\w+\s+)?per page\b|\bpage[_ ]?size\s*(?:=|:|of|is)?\s*\d+\b|\blimit[ =]\d+\b|\bqueries for \d+\s+\w+",
+    "page_size": r"\b(?:returns?|lists?|loads?|shows?|renders?|fetch(?:es)?) \d+ [a-z]+\b|\b\d+\s*(?:\w+\s+)?per page\b|\bpage[_ ]?size\s*(?:=|:|of|is)?\s*\d+\b|\blimit[ =]\d+\b|\bqueries for \d+\s+\w+",
     "page_number": r"\bpage[ =](?:number )?\d+\b|\boffset[ =]\d+\b|\bpage=\d+",
     "query_count": r"\b\d[\d,]*\s*(?:sql |db |database |separate |similar |identical )?(?:queries|selects|round ?trips|sql statements)\b(?!\s*(?:/|per|a)\s*(?:second|sec|s|minute|min)\b)",
     "data_size": r"\b\d+(?:\.\d+)?\s*(?:gb|tb|mb|gib|tib|mib)\b",
@@ -158,7 +159,7 @@ def extract_facts(text: str) -> dict[str, str]:
     for name, table in STACK_TABLES.items():
         if value := _first(table, text):
             facts[name] = value
-    if facts.get("cache") == "Redis" and facts.get("broker") == "Redis Streams":
+    if facts.get("cache") == "Redis" and facts.get("broker") in ("Redis Streams", "Redis"):
         del facts["cache"]
     if "orm" not in facts and facts.get("framework") in FRAMEWORK_ORM:
         facts["orm"] = FRAMEWORK_ORM[facts["framework"]]

@@ -9,7 +9,7 @@ _SQL_TABLE = re.compile(r"\b(?:from|join|update|into|table(?: if (?:not )?exists
 _TICKED = re.compile(r"`([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)?)`")
 _SNAKE = re.compile(r"\b([a-z]+(?:_[a-z]+)+)\b")
 _BEFORE = re.compile(
-    r"\b(?:the|our|my|their|an?|this|that|each|every|per)\s+((?:[a-z][a-z0-9_-]*\s+)?[a-z][a-z0-9_-]*?)\s+"
+    r"\b(?:the|our|my|their|its|your|own|an?|this|that|each|every|per)\s+((?:[a-z][a-z0-9_-]*\s+)?[a-z][a-z0-9_-]*?)\s+"
     r"(?:endpoint|table|model|service|list|page|api|queue|topic|job|worker|resolver|serializer|view|screen|collection"
     r"|index|consumer|webhook|microservice|query|report|export|import|entity|record|row|document)s?\b", re.I)
 _AFTER = re.compile(r"\b(?:table|model|entity|collection|topic|queue)\s+[\"`']?([a-z]\w*(?:_\w+)+|[A-Z][a-z]\w+)")
@@ -18,19 +18,22 @@ _STACK_WORDS = {"go", "golang", "python", "node", "java", "kotlin", "ruby", "php
                 "kafka", "redis", "postgres", "mysql", "mongo", "celery", "sidekiq", "graphql", "rest", "grpc"}
 _ADDED = re.compile(r"\badded\s+(?:the\s+|their\s+|its\s+)?([a-z][a-z -]{2,30}?)\s+(?:to|in|into)\s+(?:the|each|every|our)\b", re.I)
 _CLASS = re.compile(r"\b(?:class|model|interface|struct|type)\s+([A-Z][A-Za-z0-9]+)")
+# Event and type names teams write in CamelCase (OrderPlaced, ReservationCreated), and quoted identifiers in code.
+_CAMEL = re.compile(r"\b([A-Z][a-z]+(?:[A-Z][a-z]+)+)\b")
+_QUOTED = re.compile(r"['\"]([a-z][a-z0-9]*(?:_[a-z0-9]+)+)['\"]")
 _GENERIC = set("""
 a an the our this that api app apps service services data database db query queries table tables endpoint endpoints
 model models list page main new old same whole slow fast big small simple current public admin default other
 background list detail response request requests user's web mobile backend frontend internal external main core
 read write primary second first last next all some any each every one two is are be of to in on for with
 health healthz readyz metrics login logout auth static docs v1 v2 v3 json select insert update delete where set
-and or but with from into which where when then also just only its got get gets slow slower
+and or but with from into which where when then also just only its got get gets slow slower own
 """.split())
 
 
 # Settings, ORM calls and column-like names are not the team's resources.
 _TECHNICAL = re.compile(r"related|connection|pool|size|timeout|_mem|level|statement|duration|count|isolation|^max_|^min_"
-                        r"|_at$|_id$|_ms$|^log_|^pg_|^auto|^idle|^lock_|^search_|_query$|^on_|^if_|^add_|^remove_|^create_|^change_"
+                        r"|_ms$|^log_|^pg_|^auto|^idle|^lock_|^search_|_query$|^on_|^if_|^add_|^remove_|^create_|^change_"
                         r"|^rename_|^drop_|^alter_|_pkey$|_fkey$|_idx$|_key$|^get_|^set_|^is_", re.I)
 
 
@@ -49,7 +52,7 @@ def _clean(word: str) -> str | None:
     return word
 
 
-def team_nouns(text: str, limit: int = 8) -> list[str]:
+def team_nouns(text: str, limit: int = 12) -> list[str]:
     """Endpoints, table and resource names in a message, most specific first, without duplicates."""
     found: list[str] = []
 
@@ -63,7 +66,7 @@ def team_nouns(text: str, limit: int = 8) -> list[str]:
         if not path.startswith(("/etc/", "/var/", "/usr/", "/tmp/", "/home/", "/opt/")) and re.search(r"[a-z]{3}", path):
             add(path)
             add(path.rstrip("/").rsplit("/", 1)[-1])
-    for pattern in (_RAILS, _TICKED, _SQL_TABLE, _SNAKE, _BEFORE, _AFTER, _ADDED, _CLASS):
+    for pattern in (_RAILS, _TICKED, _QUOTED, _SQL_TABLE, _SNAKE, _BEFORE, _AFTER, _ADDED, _CLASS, _CAMEL):
         for m in pattern.finditer(text):
             add(m.group(1))
     return found[:limit]

@@ -103,9 +103,10 @@ def choose_questions(case: Case, causes: list[Note], related: list[Note] = (),  
 
     for text in drafted or []:
         consider(Question(text.strip()))
-    for question in _interleave([list(n.questions) for n in causes]) + [q for n in related for q in n.questions]:
+    for question in _interleave([list(n.questions) for n in causes]):
         consider(question)
-    for question in FALLBACK:
+    # Once the causes' questions are used up, the general case questions come before a merely related note's.
+    for question in [*FALLBACK, *(q for n in related for q in n.questions)]:
         if len(chosen) >= MIN_QUESTIONS:
             break
         consider(question)

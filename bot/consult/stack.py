@@ -8,6 +8,8 @@ language everything fits and the answer shows one example per section.
 
 from __future__ import annotations
 
+import re
+
 from bot.consult.case import Case
 from bot.consult.markdown_sections import CodeBlock
 
@@ -101,3 +103,43 @@ def pick_blocks(blocks: list[CodeBlock], case: Case, limit: int = 1) -> list[Cod
             chosen.append(block)
     chosen.sort(key=blocks.index)
     return chosen[: limit + 1]
+
+
+# A heading or bullet that starts with a stack's name ("SQLAlchemy: ...", "Rails: ...") is about that stack.
+_LEADING_STACK = re.compile(r"^\W*(django|sqlalchemy|alembic|fastapi|flask|celery|rails|active ?record|sidekiq|spring(?: data)?|"
+                            r"hibernate|jpa|nestjs|nest|express|node(?:\.js)?|prisma|typeorm|sequelize|knex|go|gorm|pgx|sqlc|"
+                            r"laravel|eloquent|ef core|entity framework|\.net|java|python|ruby|php|typescript|javascript)\b", re.I)
+_STACK_OF = {
+    "django": "django", "sqlalchemy": "sqlalchemy", "alembic": "sqlalchemy", "fastapi": "fastapi", "flask": "flask",
+    "celery": "celery", "rails": "rails", "activerecord": "rails", "active record": "rails", "sidekiq": "sidekiq",
+    "spring": "spring", "spring data": "spring", "hibernate": "hibernate", "jpa": "hibernate", "nestjs": "nestjs",
+    "nest": "nestjs", "express": "express", "prisma": "prisma", "typeorm": "typeorm", "sequelize": "sequelize",
+    "knex": "knex", "gorm": "gorm", "pgx": "pgx", "sqlc": "sqlc", "laravel": "laravel", "eloquent": "laravel",
+    "ef core": "efcore", "entity framework": "efcore",
+}
+_LANGUAGE_OF = {"node": "javascript", "node.js": "javascript", "go": "go", ".net": "csharp", "java": "java",
+                "python": "python", "ruby": "ruby", "php": "php", "typescript": "typescript", "javascript": "javascript"}
+
+
+def about_other_stack(text: str, case: Case) -> bool:
+    """Whether a heading or bullet is about a stack other than the team's ("Rails: ..." for a Django team)."""
+    match = _LEADING_STACK.match(text or "")
+    if not match or not stack_known(case):
+        return False
+    word = match.group(1).lower()
+    if word in _LANGUAGE_OF:
+        language = _LANGUAGE_OF[word]
+        return language not in LANGUAGES.get(case.facts["language"], {language})
+    tag = _STACK_OF.get(word)
+    if tag is None:
+        return False
+    probe = CodeBlock(f"{_TAG_LANGUAGE.get(tag, 'text')} {tag}", "", "")
+    return fit(probe, case) < 0
+
+
+_TAG_LANGUAGE = {
+    **dict.fromkeys(("django", "sqlalchemy", "fastapi", "flask", "celery", "psycopg", "asyncpg"), "python"),
+    **dict.fromkeys(("rails", "sidekiq"), "ruby"), **dict.fromkeys(("spring", "hibernate", "jdbc"), "java"),
+    **dict.fromkeys(("nestjs", "express", "prisma", "typeorm", "sequelize", "knex", "node-postgres", "bullmq"), "typescript"),
+    **dict.fromkeys(("gorm", "pgx", "sqlc", "database-sql"), "go"), "laravel": "php", "efcore": "csharp",
+}

@@ -16,8 +16,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {name: re.compile(pattern, _I) for name, 
     "slow-after-adding-related-data":
         r"(?:slow|slower|latency|took|takes|time)\w*[^.?!\n]{0,80}(?:since|after|when) (?:we |i |someone |they )?"
         r"(?:added|add|include[ds]?|nested|embedded|started (?:returning|including)|exposed?)\b[^.?!\n]{0,60}"
-        r"(?:to|in|into) (?:the |each |every |our )?(?:response|payload|serializer|api|endpoint|json|list|page|output|query|resolver)"
-        r"|(?:since|after) (?:we |i )?(?:added|include[ds]?|nested)\b[^.?!\n]{0,60}(?:to|in) (?:the |each |every )?(?:response|payload|serializer|resolver)"
+        r"(?:to|in|into) (?:the |each |every |our )?(?:response|payload|serializer|api|endpoint|json|list|page|output|query|resolver|dto|mapper|view|template)"
+        r"|(?:since|after) (?:we |i )?(?:added|include[ds]?|nested)\b[^.?!\n]{0,60}(?:to|in) (?:the |each |every )?(?:response|payload|serializer|resolver|dto|mapper)"
         r"[^.?!\n]{0,80}(?:slow|latency|\d+\s*(?:ms|s)\b)",
     "many-queries-per-request":
         r"\b\d{2,}[\d,]*\s*(?:sql |db |database |separate |similar |identical |tiny )?(?:queries|selects|round ?trips)\b"
@@ -38,7 +38,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {name: re.compile(pattern, _I) for name, 
         r"|\b(?:timeout|timed out) (?:acquiring|waiting for|obtaining) (?:a )?connection|\bsorry, too many clients\b"
         r"|\bout of connections\b|\bmax_connections\b[^.?!\n]{0,40}\b(?:hit|reached|exceeded|limit)\b",
     "migration-lock-outage":
-        r"\b(?:migration|alter table|add_column|add column|ddl|schema change|index creation|deploy)\b[^.?!\n]{0,100}"
+        r"\b(?:migration|alter table|add_column|add column|ddl|schema change|index creation|create_index|create index|"
+        r"alembic upgrade|deploy)\b[^.?!\n]{0,160}"
         r"\b(?:froze|freez\w*|hung|hang\w*|blocked|locked|stuck|took (?:the )?(?:site|app|api) down|outage|downtime|timeouts?|stalled|piled up)\b"
         r"|\block(?:ing)? queue\b|\bwaiting for (?:an? )?(?:access exclusive|relation) lock\b|\bAccessExclusiveLock\b",
     "old-code-breaks-after-migration":
@@ -95,7 +96,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {name: re.compile(pattern, _I) for name, 
     "money-rounding": r"\boff by (?:a |one |\d+ )?cents?\b|\brounding (?:error|issue|bug)s?\b|\b0\.1 ?\+ ?0\.2\b|\bfloat(?:ing[- ]point)? (?:for|money|amounts|prices)\b",
     "id-overflow": r"\bout of range for type integer\b|\binteger out of range\b|\b2147483647\b|\b(?:ids?|sequence|key)s? (?:ran|running|run) out\b|\bint(?:eger)? overflow\b",
     "memory-growth": r"\bout of memory\b|\boom[- ]?kill\w*|\boom\b|\bmemory (?:grows?|keeps growing|leak\w*|spikes?|usage climbs)\b|\bheap (?:space|out)\b",
-    "search-slow": r"\blike ['\"]?%|\bilike\b|\bfull[- ]text search\b[^.?!\n]{0,40}\b(?:slow|bad|poor)\b|\bsearch (?:box|endpoint|is|got) (?:\w+ )?slow\b",
+    "search-slow": r"(?:\blike ['\"]?%|\bilike\b)[^.?!\n]{0,80}\b(?:slow|seconds|timeouts?|seq scan)\b"
+                   r"|\bfull[- ]text search\b[^.?!\n]{0,40}\b(?:slow|bad|poor)\b|\bsearch (?:box|endpoint|is|got) (?:\w+ )?slow\b",
     "rate-limit-abuse": r"\bbrute[- ]?forc\w*|\bcredential stuffing\b|\b(?:a |one )?(?:client|customer|partner|bot|scraper)s? (?:is |are )?(?:hammer\w*|flood\w*|spamm\w*|scrap\w*|abus\w*)",
 }.items()}
 
@@ -109,10 +111,18 @@ _ERROR = re.compile(
     r"|deadlock detected|canceling statement due to [^\n.]+)", re.M)
 
 
+_ASYNC_WORK = re.compile(r"\b(?:celery|sidekiq|bullmq|rq|task|tasks|job|jobs|worker|workers|consumer|consumers|queue|"
+                         r"kafka|rabbit\w*|sqs|acks?_late|visibility[_ ]timeout|redeliver\w*|webhooks?)\b", re.I)
+
+
 def reported(text: str) -> list[str]:
     """Symptom ids reported in a message, in vocabulary order, hedged clauses left out."""
     unhedged = _HEDGE.sub(" ", text or "")
-    return [name for name, pattern in PATTERNS.items() if pattern.search(unhedged)]
+    found = [name for name, pattern in PATTERNS.items() if pattern.search(unhedged)]
+    # A side effect done twice by a job, worker or consumer is a redelivery problem first.
+    if "duplicate-side-effect" in found and "duplicate-message-processing" not in found and _ASYNC_WORK.search(unhedged):
+        found.insert(found.index("duplicate-side-effect"), "duplicate-message-processing")
+    return found
 
 
 def change_before(text: str) -> str | None:

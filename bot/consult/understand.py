@@ -52,6 +52,15 @@ def unknowns(case: Case, notes: list) -> list[str]:
     return out[:MAX_UNKNOWNS]
 
 
+def _added(message: str, quoted: list[str]) -> str:
+    """The first sentences of a follow-up (what it adds), unless already quoted as a symptom."""
+    prose = re.sub(r"```.*?```", " ", message, flags=re.S)
+    sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+|\n+", prose) if len(s.split()) >= 3]
+    fresh = [s for s in sentences if not any(s in q or q in s for q in quoted)]
+    text = " ".join(fresh[:3])
+    return text if len(text) <= 400 else text[:397].rsplit(" ", 1)[0] + "…"
+
+
 def case_lines(case: Case) -> list[str]:
     lines = []
     if stack := stack_phrase(case):
@@ -60,9 +69,13 @@ def case_lines(case: Case) -> list[str]:
         lines.append(f"**Scale:** {scale}")
     if case.nouns:
         lines.append("**Your names:** " + ", ".join(f"`{n}`" for n in case.nouns[:6]))
+    quoted = []
     for symptom in case.symptoms[:3]:
-        if quote := case.quotes.get(symptom):
+        if (quote := case.quotes.get(symptom)) and quote not in quoted:
+            quoted.append(quote)
             lines.append(f"**You reported:** “{_you(quote)}”")
+    if case.turns > 1 and (added := _added(case.message, quoted)):
+        lines.append(f"**You added:** “{_you(added)}”")
     if change := case.facts.get("change"):
         lines.append(f"**What changed:** {_you('we ' + change) if not change.startswith(('you', 'we')) else _you(change)}")
     if error := case.facts.get("error"):
@@ -77,7 +90,9 @@ def case_lines(case: Case) -> list[str]:
 
 def understanding(case: Case, diagnosis) -> str:  # noqa: ANN001 - a Diagnosis; avoids an import cycle
     lines = case_lines(case)
-    missing = unknowns(case, diagnosis.notes)
+    missing = unknowns(case, diagnosis.causes or diagnosis.notes)
+    if case.ruled_out:
+        lines.append("**Ruled out by you:** " + ", ".join(case.ruled_out))
     if missing:
         lines.append("**Still unknown:** " + "; ".join(CASE_FIELDS[name] for name in missing))
     if not lines:
@@ -89,6 +104,8 @@ def describe_case(case: Case, notes: list) -> str:
     """The case for the LLM prompt: the same facts, plus the unknowns by name."""
     lines = case_lines(case) or ["(nothing stated yet)"]
     missing = unknowns(case, notes)
+    if case.ruled_out:
+        lines.append("Ruled out by the team: " + ", ".join(case.ruled_out))
     text = "\n".join(f"- {re.sub(r'[*]', '', line)}" for line in lines)
     if missing:
         text += "\n\nStill unknown: " + "; ".join(f"{name} ({CASE_FIELDS[name]})" for name in missing)
