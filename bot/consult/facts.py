@@ -132,7 +132,7 @@ SCALE: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I) for name, p
     "page_number": r"\bpage[ =](?:number )?\d+\b|\boffset[ =]\d+\b|\bpage=\d+",
     "query_count": r"\b\d[\d,]*\s*(?:sql |db |database |separate |similar |identical )?(?:queries|selects|round ?trips|sql statements)\b(?!\s*(?:/|per|a)\s*(?:second|sec|s|minute|min)\b)",
     "data_size": r"\b\d+(?:\.\d+)?\s*(?:gb|tb|mb|gib|tib|mib)\b",
-    "duration": r"\b(?:\d+(?:\.\d+)?|a|an|one|two|several)[- ](?:minutes?|mins?|hours?|hrs?|seconds?|secs?)[- ](?:long[- ])?(?:transaction|report|query|migration|backfill|job|batch)\b|\b(?:transaction|report|query|migration|backfill|job|batch)(?:es|s)? (?:that )?(?:runs?|ran|running|takes?|took|lasting|open) (?:for )?(?:about |over |~)?\d+(?:\.\d+)?\s*(?:minutes?|mins?|hours?|h|seconds?|s)\b",
+    "duration": r"\b(?:\d+(?:\.\d+)?|a|an|one|two|several)[- ](?:minutes?|mins?|hours?|hrs?|seconds?|secs?)[- ](?:long[- ])?(?:[a-z]+ )?(?:transaction|report|query|migration|backfill|job|batch)\b|\b(?:transaction|report|query|migration|backfill|job|batch)(?:es|s)? (?:that )?(?:runs?|ran|running|takes?|took|lasting|open) (?:for )?(?:about |over |~)?\d+(?:\.\d+)?\s*(?:minutes?|mins?|hours?|h|seconds?|s)\b",
     "concurrency": r"\b\d+\s*concurrent (?:users|requests|consumers|workers|writers|connections|jobs)\b|\bconcurrency (?:of |=|:)?\s*\d+\b",
 }.items()}
 _ISOLATION = re.compile(r"\b(read committed|repeatable read|serializable|read uncommitted|snapshot isolation)\b", re.I)
