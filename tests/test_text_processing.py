@@ -41,7 +41,8 @@ def test_ordinary_text_is_left_alone():
 def test_facts_from_a_message():
     facts = extract_facts("We're on Rails 7 with Postgres 15 on Heroku, 40M rows in orders and 2k rps at peak")
     assert facts == {"framework": "Rails", "language": "Ruby", "orm": "ActiveRecord", "database": "PostgreSQL",
-                     "database_version": "15", "rows": "40M rows", "rps": "2k rps", "deployment": "Heroku"}
+                     "database_version": "15", "rows": "40M rows", "rps": "2k rps", "deployment": "Heroku",
+                     "migration_tool": "Rails migrations"}
 
 
 def test_a_named_orm_wins_over_the_frameworks_own():

@@ -21,7 +21,7 @@ from bot.consult.vocabulary import CASE_FIELDS, EVIDENCE
 _EVIDENCE_SEEN: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I | re.M) for name, pattern in {
     "plan": r"\((?:cost=\d|actual time=)|\bQUERY PLAN\b|\"Node Type\"\s*:",
     "query_log": r"\bduration: \d+(?:\.\d+)? ms\s+(?:statement|execute)|^\(\d+\.\d+\) SELECT|\bLoad \(\d+(?:\.\d+)?ms\)",
-    "ddl": r"^\s*(?:CREATE TABLE|ALTER TABLE|CREATE (?:UNIQUE )?INDEX)\b|\b(?:add_column|create_table|migrations\.AddField)\b",
+    "ddl": r"^\s*(?:CREATE TABLE|ALTER TABLE|CREATE (?:UNIQUE )?INDEX)\b|\b(?:add_column|change_column|remove_column|rename_column|create_table|add_index|migrations\.(?:AddField|AlterField|RemoveField)|op\.(?:add_column|alter_column|create_index|create_table))\b",
     "query": r"^\s*SELECT\b[\s\S]{0,3000}?\bFROM\b|^\s*(?:UPDATE\s+\w+\s+SET|DELETE\s+FROM|INSERT\s+INTO)\b",
     "stack_trace": r"Traceback \(most recent call last\)|^\s+at [\w.$<>]+\(|Exception in thread|^goroutine \d+ \[|^\s+File \"[^\"]+\", line \d+",
     "metrics": r"\bp(?:50|90|95|99)\b|\bgrafana\b|\bdatadog\b|\bdashboard\b|\bcpu (?:at|is|hits|~)\s*\d+\s*%|\bnew relic\b|\bapm\b",

@@ -45,7 +45,10 @@ _ASKS_CHOICE = re.compile(
     r"\bis (?:a|an|the) [\w -]{2,30}? (?:right|worth it|a good (?:idea|fit)|overkill|the right call) for\b"
     r"|\bdo we (?:even )?(?:need|want) (?:a |an |to )?[\w-]+|\bcan (?:postgres(?:ql)?|mysql|redis|we) (?:do|handle) (?:it|this|that)\b"
     r"|\b(?:put|putting|add|adding|introduc\w+) (?:a |an )?(?:redis|memcached|cache|cdn|varnish)\b[^.?!\n]{0,30}\b(?:in front|cache)"
-    r"|\bshould (?:we|i) (?:even )?(?:stay|move|switch|use|go with|keep)\b", re.I)
+    r"|\bshould (?:we|i) (?:even )?(?:stay|move|switch|use|go with|keep)\b|\bhow would you\b|\bsanity[- ]check\b"
+    r"|\bwhat (?:do|should) (?:we|i) (?:need to )?watch out for\b|\bany (?:advice|gotchas|pitfalls)\b"
+    r"|\b(?:is it|it'?s|ok|okay|safe) (?:ok |okay |safe )?to just\b|\bis it (?:ok|okay|safe) to\b|\bcan we (?:just )?\w+ [^.?!\n]{0,60}without downtime\b"
+    r"|\b(?:stay on|stick with) [\w/-]+(?: \([^)]*\))? or (?:move|switch|migrate|go) to\b", re.I)
 MAX_CAUSES, MAX_RELATED = 2, 2
 RELATED_SHARE = 0.4  # a runner-up is related only when it scores at least this share of the best match
 
@@ -72,25 +75,38 @@ def _ordered(symptoms: list[str]) -> list[str]:
     return sorted(symptoms, key=lambda s: PRIORITY.index(s) if s in PRIORITY else len(PRIORITY))
 
 
+# Symptoms whose cause depends on the setting (stale reads from a replica, a cache or a search index): only a
+# retrieved note that declares them may lead; otherwise the best match for the setting does.
+CONTEXTUAL = {"stale-read", "request-timeout", "memory-growth", "lost-message", "job-backlog"}
+
+
 def _explainers(symptom: str, results: list[ScoredNote], retriever: Retriever) -> list[Note]:
     """Notes declaring the symptom, best retrieval rank first (unretrieved ones after, by id)."""
     ranked = [r.note for r in results if symptom in r.note.symptoms]
+    if symptom in CONTEXTUAL:
+        return ranked
     others = [n for n in retriever.notes() if symptom in n.symptoms and n not in ranked]
     return ranked + others
 
 
 _CHOICE_OBJECT = [re.compile(p, re.I) for p in (
-    r"\bis (?:a|an|the) ([\w -]{2,30}?) (?:right|worth it|a good (?:idea|fit)|overkill|the right call) for\b",
-    r"\b(?:put|putting|add|adding|introduc\w+) (?:a |an )?(redis|memcached|cache|cdn|varnish)\b",
+    r"\bis (?:a|an|the) ([\w -]{2,30}?) (?:right|worth it|a good (?:idea|fit)|overkill|the right call)(?: for\b|\s*[,?]|\s+and\b)",
+    r"\b(?:stay on|stick with|keep) [\w/-]+(?: \([^)]*\))? or (?:move|switch|migrate|go) to ([\w-]+)",
     r"\bdo we (?:even )?(?:need|want) (?:a |an )?([\w-]{3,})",
     r"\bshould (?:we|i) (?:even )?(?:stay on|move to|switch to|use|go with|keep) ([\w-]{3,})",
 )]
+
+
+_IN_FRONT = re.compile(r"\b(?:put|putting|add|adding|introduc\w+) (?:a |an )?(?:redis|memcached|varnish|cdn|cache)\b"
+                       r"[^.?!\n]{0,30}\bin front\b", re.I)
 
 
 def design_focus(text: str) -> str | None:
     """What a design question is about ("is a cache right for us?" -> "cache"), to search on first."""
     if len(text.split()) < 8:
         return None
+    if _IN_FRONT.search(text):
+        return "cache"  # putting Redis (or a CDN) in front of something is a caching decision
     for pattern in _CHOICE_OBJECT:
         if match := pattern.search(text):
             return match.group(1)
@@ -102,16 +118,18 @@ def diagnose(case: Case, text: str, results: list[ScoredNote], retriever: Retrie
              finding_notes: list[str] | None = None, previous_type: str | None = None,
              previous_lead: str | None = None) -> Diagnosis:
     asks_design = len(text.split()) >= 8 and (design_weight(text) >= DESIGN_QUESTION or bool(_ASKS_CHOICE.search(text)))
+    chooses = design_focus(text) is not None  # the question names something to adopt or choose
     earlier = [s for s in case.symptoms if s not in case.latest]
     if case.latest and not set(case.latest) - GENERIC and earlier:
         current = earlier + case.latest  # a follow-up's "it's slow" does not replace the thread's diagnosis
     elif case.latest:
         current = list(case.latest)
     else:
-        current = [] if asks_design or case.turns == 1 else list(case.symptoms)
+        current = []
     generic_only = bool(current) and not set(current) - GENERIC
     if asks_design and generic_only:
         current = []  # "p95 is up, is a cache right for us?" asks about the cache
+    # A follow-up that adds facts continues with the thread's cause; one that asks a new question is answered anew.
     continuing = case.turns > 1 and not case.latest and not asks_design and previous_lead
     causes: list[Note] = []
     lead_symptom: str | None = None
@@ -147,12 +165,14 @@ def diagnose(case: Case, text: str, results: list[ScoredNote], retriever: Retrie
         problem_type = analysis_type
     elif lead_symptom in SYMPTOM_TYPE:
         problem_type = SYMPTOM_TYPE[lead_symptom]
+    elif (specific := [s for s in _ordered(current) if s not in GENERIC and s in SYMPTOM_TYPE]):
+        problem_type = SYMPTOM_TYPE[specific[0]]  # a contextual symptom with no explaining note still sets the type
     elif asks_design and generic_only:
         problem_type = SYMPTOM_TYPE[next(s for s in case.latest or case.symptoms if s in GENERIC)]
-    elif asks_design:
+    elif asks_design and (case.turns == 1 or chooses or not previous_type):
         problem_type = "design"
     elif case.turns > 1 and previous_type and not case.latest:
-        problem_type = previous_type  # a follow-up adding context continues the thread's problem
+        problem_type = previous_type  # a follow-up about the same problem ("is it safe to …?") keeps its type
     else:
         problem_type = classify(text, results)
     return Diagnosis(problem_type=problem_type, lead=causes[0] if causes else None, causes=causes[:MAX_CAUSES + 1],

@@ -35,6 +35,8 @@ FRAMEWORK_LANGUAGE = {
 }
 # Frameworks that ship their own ORM: saying "Django" answers "which ORM?" unless another ORM is named.
 FRAMEWORK_ORM = {"Django": "Django ORM", "Rails": "ActiveRecord", "Laravel": "Eloquent", "Phoenix": "Ecto"}
+FRAMEWORK_MIGRATIONS = {"Django": "Django migrations", "Rails": "Rails migrations", "Laravel": "Laravel migrations",
+                        "Phoenix": "Ecto migrations"}
 LANGUAGES = _table([
     (r"python3?|pypy", "Python"), (r"ruby", "Ruby"), (r"java(?!script)", "Java"), (r"kotlin", "Kotlin"),
     (r"typescript|ts-node", "TypeScript"), (r"javascript|node\.?js|node", "JavaScript"),
@@ -43,7 +45,17 @@ LANGUAGES = _table([
 ])
 # "Go" is also a verb: only the capitalised word next to what a Go program is counts.
 _GO = re.compile(r"\bGo\b(?=\s+(?:\w+\s+)?(?:service|services|app|api|backend|code|microservice|worker|workers|server|"
-                 r"binary|module|program|consumer|handler)s?\b)|\b(?:in|with|using|written in) Go\b|\bGo (?:and|\+|with)\b")
+                 r"binary|module|program|consumer|handler|monolith|shop|team)s?\b)|\b(?:in|with|using|written in) Go\b"
+                 r"|\bGo (?:and|\+|with)\b|\(Go\b|\bGo\)|\bgoroutines?\b|\bnet/http\b|\bgo\.mod\b")
+# Drivers and ORMs that exist in one language only tell the language when nothing else does.
+IMPLIED_LANGUAGE = {
+    "pgx": "Go", "lib/pq": "Go", "database/sql": "Go", "GORM": "Go", "sqlc": "Go", "ent": "Go", "node-postgres": "JavaScript",
+    "psycopg": "Python", "asyncpg": "Python", "SQLAlchemy": "Python", "Django ORM": "Python", "Tortoise ORM": "Python",
+    "peewee": "Python", "Prisma": "TypeScript", "TypeORM": "TypeScript", "Sequelize": "JavaScript", "Knex": "JavaScript",
+    "Mongoose": "JavaScript", "Drizzle": "TypeScript", "MikroORM": "TypeScript", "Hibernate/JPA": "Java", "JDBC": "Java",
+    "jOOQ": "Java", "ActiveRecord": "Ruby", "Eloquent": "PHP", "Doctrine": "PHP", "Entity Framework": "C#", "Ecto": "Elixir",
+    "Celery": "Python", "RQ": "Python", "Dramatiq": "Python", "Sidekiq": "Ruby", "BullMQ": "JavaScript", "asynq": "Go",
+}
 ORMS = _table([
     (r"django orm|django models?|select_related|prefetch_related|queryset|\.objects\.", "Django ORM"),
     (r"sql\s?alchemy|sqlmodel|joinedload|selectinload", "SQLAlchemy"), (r"active\s?record|activerecord", "ActiveRecord"),
@@ -123,7 +135,7 @@ _VERSION = re.compile(
 SCALE: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I) for name, pattern in {
     "pods": rf"\b(?:hpa[^.\n]{{0,30}}?)?\b\d+\s*(?:-|to|–)?\s*\d*\s*(?:k8s |app |api |web )?(?:pods?|replicas?|instances?|dynos?|containers?|nodes?|ecs tasks?|vms?|servers?)\b",
     "workers": r"\b\d+\s*(?:gunicorn |uvicorn |puma |unicorn |celery |sidekiq |rq |php-fpm |node )?(?:workers?|processes|procs|threads|concurrency)\b(?:\s*(?:each|per (?:pod|instance|container|dyno|node)))?",
-    "pool_size": r"\b(?:pool[_ ]?size|pool of|pool (?:is|=|:)|maximumPoolSize|max_?pool(?:_?size)?|connection_limit|pool max(?:imum)?|max:)\s*(?:=|:|is|of)?\s*\d+\b|\b\d+\s*connections? (?:per|in (?:the|each)|each) (?:pool|process|worker|pod)\b",
+    "pool_size": r"\b(?:pool[_ ]?size|pool of|pool (?:is|=|:)|maximumPoolSize|max_?pool(?:_?size)?|connection_limit|pool max(?:imum)?|max:)\s*(?:=|:|is|of|to|at|set to)?\s*\d+\b|\b\d+\s*connections? (?:per|in (?:the|each)|each) (?:pool|process|worker|pod)\b",
     "max_connections": r"\bmax_connections\s*(?:=|:|is|of|at|set to)?\s*\d+\b|\b\d+\s*max[_ ]connections\b|\bconnection limit (?:of |is )?\d+\b",
     "rps": rf"\b{_N}\s*(?:rps|qps|tps|req(?:uests)?\s*(?:/|per|a)\s*(?:second|sec|s|minute|min)|(?:requests|queries|writes|messages|msgs|events|jobs|orders)\s*(?:/|per|a)\s*(?:second|sec|s|minute|min))\b",
     "rows": rf"\b{_N}\s*(?:rows|records|entries|documents|docs)\b",
@@ -163,6 +175,12 @@ def extract_facts(text: str) -> dict[str, str]:
         del facts["cache"]
     if "orm" not in facts and facts.get("framework") in FRAMEWORK_ORM:
         facts["orm"] = FRAMEWORK_ORM[facts["framework"]]
+    if "migration_tool" not in facts and facts.get("framework") in FRAMEWORK_MIGRATIONS:
+        facts["migration_tool"] = FRAMEWORK_MIGRATIONS[facts["framework"]]
+    if "language" not in facts:
+        implied = [IMPLIED_LANGUAGE[v] for n in ("orm", "driver", "job_queue") if (v := facts.get(n)) in IMPLIED_LANGUAGE]
+        if implied:
+            facts["language"] = implied[0]
     if version := _VERSION.search(text):
         facts["database_version"] = version.group(1)
     for name, pattern in SCALE.items():

@@ -20,8 +20,11 @@ PATTERNS: dict[str, re.Pattern[str]] = {name: re.compile(pattern, _I) for name, 
         r"|(?:since|after) (?:we |i )?(?:added|include[ds]?|nested)\b[^.?!\n]{0,60}(?:to|in) (?:the |each |every )?(?:response|payload|serializer|resolver|dto|mapper)"
         r"[^.?!\n]{0,80}(?:slow|latency|\d+\s*(?:ms|s)\b)",
     "many-queries-per-request":
-        r"\b\d{2,}[\d,]*\s*(?:sql |db |database |separate |similar |identical |tiny )?(?:queries|selects|round ?trips)\b"
-        r"(?!\s*(?:/|per|a)\s*(?:second|sec|s|minute)\b)|\bn ?\+ ?1\b|\bone query per (?:row|item|record)\b"
+        r"\b(?:runs?|running|fires?|makes?|does|issues?|executes?|triggers?|sends?|generates?|shows?|counted|see)\s+"
+        r"(?:~|about |over |like |around )?\d{2,}[\d,]*\s*(?:sql |db |database |separate |similar |identical |tiny )?"
+        r"(?:queries|selects|round ?trips)\b(?!\s*(?:/|per|a)\s*(?:second|sec|s|minute)\b)"
+        r"|\b\d{2,}[\d,]*\s*(?:queries|selects) (?:per|for each|for every|for one|on each|on every|in one|in a single|for) "
+        r"(?:\d+ )?\w+|\bn ?\+ ?1\b|\bone query per (?:row|item|record)\b"
         r"|\bquer(?:y|ies) (?:for each|per) (?:row|item|record|invoice|order|ticket|user|post)\b|\bqueries in a loop\b",
     "slow-query":
         r"\b(?:query|select|report|sql|statement)\b[^.?!\n]{0,40}\b(?:is |got |became |runs? |takes? |took )?(?:slow|too long|forever|\d+(?:\.\d+)?\s*(?:s|sec|seconds|minutes|min))\b"
@@ -48,7 +51,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {name: re.compile(pattern, _I) for name, 
     "slow-migration-backfill":
         r"\bbackfill\w*\b[^.?!\n]{0,80}\b(?:slow|hours|locks?|locked|stuck|forever|timed? ?out)\b|\bupdate (?:on |of )?(?:all|every|\d+\w*) rows\b[^.?!\n]{0,60}\b(?:lock|slow|hours)\b",
     "duplicate-side-effect":
-        r"\b(?:charged|billed|emailed|notified|sent|shipped|created|booked|paid|refunded|credited|debited|inserted)\b[^.?!\n]{0,30}\btwice\b"
+        r"\b(?:charg\w*|bill\w*|email\w*|notif\w*|sen[dt]s?|sending|ship\w*|creat\w*|book\w*|paid|pays?|refund\w*|"
+        r"credit\w*|debit\w*|insert\w*|post\w*|publish\w*)\b[^.?!\n]{0,40}\btwice\b"
         r"|\bdouble[- ]?(?:charg|book|spend|process|sen[dt]|submit|ship|pay)\w*|\bduplicate (?:rows|orders|charges|payments|emails|records|entries|bookings|invoices|tickets)\b"
         r"|\b(?:two|2) (?:identical |duplicate )?(?:rows|orders|charges|payments|emails|records|invoices)\b[^.?!\n]{0,40}\b(?:instead of one|for the same)\b",
     "duplicate-message-processing":
@@ -68,7 +72,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {name: re.compile(pattern, _I) for name, 
         r"\b(?:counter|balance|single row|same row|hot row|one row|inventory row)\b[^.?!\n]{0,60}\b(?:lock|wait|contention|slow|blocked)\w*"
         r"|\block (?:contention|waits?)\b|\brow lock\w*\b",
     "stale-read":
-        r"\b(?:see|sees|seeing|shows?|showing|returns?|returned|reads?|get|gets)\b[^.?!\n]{0,30}\b(?:old|stale|outdated|previous) (?:data|value|price|version|state|status|balance|count)s?\b"
+        r"\b(?:see|sees|seeing|shows?|showing|returns?|returned|reads?|get|gets)\b[^.?!\n]{0,30}\b(?:old|stale|outdated|previous) \w+"
+        r"|\b(?:deleted|removed|old)\s+\w+\s+still (?:come|comes|show|shows|showing|appear\w*)\b|\bis yesterday'?s\b"
         r"|\breplica lag\b|\bread[- ]after[- ]write\b|\bstale (?:data|reads?|cache|values?|prices?)\b|\bnot (?:yet )?(?:visible|showing up) (?:right )?after\b",
     "cache-stampede":
         r"\bstampede\b|\bthundering herd\b|\bdogpile\b|\b(?:cache|key)s? expir\w*[^.?!\n]{0,60}\b(?:spike|load|hammer|cpu|falls? over)\w*|\bcache miss(?:es)? storm\b",
@@ -79,7 +84,8 @@ PATTERNS: dict[str, re.Pattern[str]] = {name: re.compile(pattern, _I) for name, 
         r"\b(?:request|endpoint|upload|export|import|report|webhook)s?\b[^.?!\n]{0,60}\b(?:times? out|timing out|timed out|504|gateway timeout|h12)\b"
         r"|\b(?:30|60)\s*(?:s|second) (?:timeout|limit)\b",
     "dependency-outage":
-        r"\b(?:downstream|upstream|third[- ]party|payment provider|vendor|partner|external) (?:api|service|provider)?\b[^.?!\n]{0,60}\b(?:down|slow|outage|timeouts?|failing)\b[^.?!\n]{0,60}\b(?:took|takes|bring|brought|whole|everything|us down|cascad\w*)"
+        r"\b[\w-]+[- ](?:service|api)\b[^.?!\n]{0,40}\b(?:had a bad deploy|was down|went down|answered in|responded in|took \d+\s*s)"
+        r"|\b(?:downstream|upstream|third[- ]party|payment provider|vendor|partner|external) (?:api|service|provider)?\b[^.?!\n]{0,60}\b(?:down|slow|outage|timeouts?|failing)\b[^.?!\n]{0,60}\b(?:took|takes|bring|brought|whole|everything|us down|cascad\w*)"
         r"|\bcascad\w* failures?\b|\bthreads? (?:all )?(?:stuck|blocked) (?:on|waiting)",
     "retry-storm": r"\bretry storm\b|\bretries (?:made|make|multipl\w*|amplif\w*|hammer\w*)|\bthundering\b[^.?!\n]{0,20}\bretr",
     "cross-tenant-access":

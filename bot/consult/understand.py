@@ -74,8 +74,8 @@ def case_lines(case: Case) -> list[str]:
         if (quote := case.quotes.get(symptom)) and quote not in quoted:
             quoted.append(quote)
             lines.append(f"**You reported:** “{_you(quote)}”")
-    if case.turns > 1 and (added := _added(case.message, quoted)):
-        lines.append(f"**You added:** “{_you(added)}”")
+    if added := _added(case.message, quoted):
+        lines.append(f"**{'You added' if case.turns > 1 else 'You said'}:** “{_you(added)}”")
     if change := case.facts.get("change"):
         lines.append(f"**What changed:** {_you('we ' + change) if not change.startswith(('you', 'we')) else _you(change)}")
     if error := case.facts.get("error"):
