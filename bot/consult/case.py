@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from bot.consult.facts import extract_facts
@@ -114,34 +115,55 @@ def _quote(text: str, symptom: str) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class _Read:
+    """Everything one message tells, extracted once per text (a thread is re-read every turn)."""
+
+    facts: dict[str, str]
+    evidence: tuple[str, ...]
+    symptoms: tuple[str, ...]
+    quotes: tuple[tuple[str, str], ...]
+    nouns: tuple[str, ...]
+    ruled_out: tuple[str, ...]
+
+
+@lru_cache(maxsize=2048)
+def _read(text: str) -> _Read:
+    facts = extract_facts(text)
+    if change := change_before(text):
+        facts["change"] = change
+    if error := error_text(text):
+        facts["error"] = error
+    if _MEASURED.search(text):
+        facts["measurements"] = "measured"
+    evidence = tuple(kind for kind, pattern in _EVIDENCE_SEEN.items() if pattern.search(text))
+    if "plan" in evidence and _PG_PLAN.search(text):
+        facts.setdefault("database", "PostgreSQL")  # only PostgreSQL prints plans in this shape
+    symptoms = tuple(reported(text))
+    quotes = tuple((s, q) for s in symptoms if (q := _quote(text, s)))
+    ruled_out = tuple(dict.fromkeys(next(g for g in m.groups() if g).lower() for m in _RULED_OUT.finditer(text)))
+    return _Read(facts, evidence, symptoms, quotes, tuple(team_nouns(text)), ruled_out)
+
+
 def _learn(case: Case, text: str) -> list[str]:
     """Add one message's facts, symptoms, nouns and evidence to the case; returns its symptoms."""
-    case.facts.update(extract_facts(text))
-    if change := change_before(text):
-        case.facts["change"] = change
-    if error := error_text(text):
-        case.facts["error"] = error
-    if _MEASURED.search(text):
-        case.facts.setdefault("measurements", "measured")
-    for kind, pattern in _EVIDENCE_SEEN.items():
-        if kind not in case.evidence and pattern.search(text):
-            case.evidence[kind] = EVIDENCE_LABELS[kind]
-    if "plan" in case.evidence and _PG_PLAN.search(text):
-        case.facts.setdefault("database", "PostgreSQL")  # only PostgreSQL prints plans in this shape
-    for match in _RULED_OUT.finditer(text):
-        topic = next(g for g in match.groups() if g).lower()
+    read = _read(text)
+    measured = case.facts.get("measurements")
+    case.facts.update(read.facts)
+    if measured:
+        case.facts["measurements"] = measured
+    for kind in read.evidence:
+        case.evidence.setdefault(kind, EVIDENCE_LABELS[kind])
+    for topic in read.ruled_out:
         if topic not in case.ruled_out:
             case.ruled_out.append(topic)
-    symptoms = reported(text)
-    for symptom in symptoms:
+    for symptom in read.symptoms:
         if symptom not in case.symptoms:
             case.symptoms.append(symptom)
-        if quote := _quote(text, symptom):
-            case.quotes[symptom] = quote  # the latest telling is the most precise
-    for noun in team_nouns(text):
-        if noun.lower() not in {n.lower() for n in case.nouns}:
-            case.nouns.append(noun)
-    return symptoms
+    case.quotes.update(dict(read.quotes))  # the latest telling is the most precise
+    known = {n.lower() for n in case.nouns}
+    case.nouns.extend(n for n in read.nouns if n.lower() not in known)
+    return list(read.symptoms)
 
 
 def learn_analysis(case: Case, analysis: Any) -> None:

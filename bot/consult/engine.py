@@ -92,6 +92,7 @@ class Consultation:
     diagnosis: Diagnosis | None = None
     questions: list[str] = field(default_factory=list)
     asks: list[str] = field(default_factory=list)
+    stored_facts: dict[str, str] = field(default_factory=dict)
 
     @property
     def given(self) -> set[str]:
@@ -150,10 +151,11 @@ class Engine:
         stored_text = f"/{REVIEW_COMMAND} {text}" if is_review else text
         meta = {"kind": inbound.kind, **({"event_id": inbound.event_id} if inbound.event_id else {})}
         # Storing the message (before anything can fail) and reading the thread are independent round trips.
-        earlier, user_turn = await clock.timed("storage", asyncio.gather(
-            self.store.turns(thread_id), self.store.add_turn(thread_id, "user", stored_text, meta)))
+        earlier, stored, user_turn = await clock.timed("storage", asyncio.gather(
+            self.store.turns(thread_id), self.store.facts(thread_id),
+            self.store.add_turn(thread_id, "user", stored_text, meta)))
         earlier = [t for t in earlier if t.id != user_turn]
-        return Consultation(inbound, text, thread_id, earlier, clock, new_id())
+        return Consultation(inbound, text, thread_id, earlier, clock, new_id(), stored_facts=stored)
 
     # ---- read: evidence goes to its analyzer -----------------------------------------------------------------
 
@@ -181,7 +183,7 @@ class Engine:
     # ---- understand: the case from the whole thread ----------------------------------------------------------
 
     async def _understand(self, turn: Consultation) -> None:
-        stored = await turn.clock.timed("storage", self.store.facts(turn.thread_id))
+        stored = turn.stored_facts
         turn.case = build_case(turn.earlier, turn.text, turn.analysis, stored)
         rows = turn.case.to_rows()
         changed = {k: v for k, v in rows.items() if stored.get(k) != v}

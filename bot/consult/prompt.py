@@ -67,7 +67,8 @@ def _findings_text(analysis: Analysis, top: int) -> str:
             + f"\n\nThe other {len(findings) - top} findings by rule: {counts}")
 
 
-def _system(parts: PromptParts, *, findings_top: int | None, full_notes: int, lead_chars: int | None) -> str:
+def _system(parts: PromptParts, *, findings_top: int | None, full_notes: int, lead_chars: int | None) -> list[str]:
+    """The system prompt's sections (joined by blank lines); counted one by one, so stable ones hit the cache."""
     system = [PERSONA, "## The case (what the team told us)\n" + parts.case,
               "## Preliminary diagnosis\n" + parts.diagnosis]
     if parts.analysis:
@@ -80,11 +81,12 @@ def _system(parts: PromptParts, *, findings_top: int | None, full_notes: int, le
             if i == 0 and lead_chars is not None:
                 body = body[:lead_chars] + ("\n[note shortened to fit]" if len(body) > lead_chars else "")
             digests.append(f"### [{note.id}] {note.title}\n{body}")
-        system.append("## Reference notes\n" + "\n\n".join(digests))
+        system.append("## Reference notes")
+        system.extend(digests)
     if parts.candidates:
         system.append("## Candidate questions (already filtered against the case)\n"
                       + "\n".join(f"- {q}" for q in parts.candidates))
-    return "\n\n".join(system)
+    return system
 
 
 def build_messages(parts: PromptParts, *, history: list[Any], message: str, counter: TokenCounter,
@@ -103,12 +105,15 @@ def build_messages(parts: PromptParts, *, history: list[Any], message: str, coun
     plans.append(dict(findings_top=smallest_top, full_notes=1, lead_chars=None))
     plans += [dict(findings_top=smallest_top, full_notes=1, lead_chars=chars) for chars in (6000, 2500, 800, 0)]
     message_cost = cost(message)
-    system = ""
+    sections: list[str] = []
     for plan in plans:
-        system = _system(parts, **plan)
-        if cost(system) + min(message_cost, budget // 4) <= budget:
+        sections = _system(parts, **plan)
+        # Token counts add up across sections to within a token per joint, which the +2 per section covers.
+        system_cost = sum(counter.count(section) + 2 for section in sections) + 4
+        if system_cost + min(message_cost, budget // 4) <= budget:
             break
-    remaining = budget - cost(system)
+    system = "\n\n".join(sections)
+    remaining = budget - system_cost
     if message_cost > remaining:
         message = _shorten(message, remaining - 8, counter)
         message_cost = cost(message)

@@ -12,6 +12,7 @@ loosely tagged note question is held to the same rules.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from bot.consult.case import Case
 from bot.knowledge.port import Note, Question
@@ -56,7 +57,12 @@ many much when where who why there their be been have has can could would should
 
 
 def asked_fields(question: Question) -> set[str]:
-    return set(question.asks) | {name for name, pattern in _ASKS_RE.items() if pattern.search(question.text)}
+    return set(question.asks) | _worded_fields(question.text)
+
+
+@lru_cache(maxsize=4096)
+def _worded_fields(text: str) -> frozenset[str]:
+    return frozenset(name for name, pattern in _ASKS_RE.items() if pattern.search(text))
 
 
 def _words(text: str) -> set[str]:
