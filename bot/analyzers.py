@@ -28,6 +28,21 @@ class Analysis:
     unreadable: bool = False
 
 
+def condensed_report(analysis: Analysis, top: int) -> str:
+    """The report when it is short; otherwise the summary, the first `top` findings and the rest counted by rule."""
+    findings = analysis.findings
+    if len(findings) <= top:
+        return analysis.report
+    from collections import Counter
+
+    head = [f"- **{f.get('severity')}** `{f.get('rule')}` ({f.get('table') or f.get('object') or ''}, line {f.get('line')}): "
+            f"{f.get('message')}" for f in findings[:top]]
+    rest = Counter(str(f.get("rule")) for f in findings[top:])
+    counts = ", ".join(f"`{rule}` ×{n}" for rule, n in rest.most_common())
+    return (f"{analysis.summary}\n\nThe first {top} of {len(findings)} findings:\n" + "\n".join(head)
+            + f"\n\nThe other {len(findings) - top}, by rule: {counts}.")
+
+
 class Analyzer(ABC):
     name: str = "analyzer"
 

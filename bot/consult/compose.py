@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from bot.analyzers import Analysis
+from bot.analyzers import Analysis, condensed_report
 from bot.consult.case import Case
 from bot.consult.diagnose import Diagnosis
 from bot.consult.markdown_sections import code_blocks, first_paragraph, lead, subsections
@@ -27,6 +27,7 @@ PITFALLS = "Pitfalls"
 TYPE_WORDS = {"design": "a **design** question", "performance": "a **performance** problem",
               "correctness": "a **correctness** problem", "unknown": "not yet clear enough to classify"}
 MAX_PATTERNS = 3
+ANSWER_FINDINGS = 40  # a chat answer lists this many findings; the rest are counted (the CLI has them all)
 
 
 def _sentences(text: str, count: int) -> str:
@@ -142,7 +143,7 @@ def compose_offline(case: Case, diagnosis: Diagnosis, *, analysis: Analysis | No
     parts = [notice] if notice else []
     parts.append(f"_Answer composed from the Backend Consultant knowledge base ({why})._")
     if analysis:
-        parts.append(analysis.report.strip())
+        parts.append(condensed_report(analysis, ANSWER_FINDINGS).strip())
     if extra:
         parts.append(extra)
     parts.append(understanding(case, diagnosis))

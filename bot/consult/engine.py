@@ -20,7 +20,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from bot.analyzers import Analysis, AnalyzerRegistry
+from bot.analyzers import Analysis, AnalyzerRegistry, condensed_report
 from bot.consult.case import Case, analysis_case_meta, build_case
 from bot.consult.compose import compose_offline
 from bot.consult.diagnose import Diagnosis, design_focus, diagnose
@@ -44,6 +44,8 @@ TokenSink = Callable[[str], Awaitable[None]]
 REVIEW_COMMAND = "schema-review"
 TOPIC_BOOST = 1.5
 OFF_LOOP_CHARS = 4_000  # texts longer than this are masked and searched in a worker thread
+PROSE_HEAD, PROSE_TAIL = 16_000, 4_000  # what the conversation steps read of a long paste (analyzers read it all)
+CONTEXT_FINDINGS = 100  # findings kept in the thread's context turn
 _DIALECT_FLAG = re.compile(r"^\s*--dialect[ =](postgres|postgresql|mysql|sqlite)\b\s*", re.I)
 COMMAND_SPELLING = {"teams": "schema-review"}  # how each surface spells the review command; "/schema-review" elsewhere
 
@@ -93,6 +95,14 @@ class Consultation:
     questions: list[str] = field(default_factory=list)
     asks: list[str] = field(default_factory=list)
     stored_facts: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prose(self) -> str:
+        """The message as the conversation reads it: a long paste's start and end (the analyzer reads all of it)."""
+        text = self.text
+        if len(text) <= PROSE_HEAD + PROSE_TAIL:
+            return text
+        return text[:PROSE_HEAD] + "\n[…]\n" + text[-PROSE_TAIL:]
 
     @property
     def given(self) -> set[str]:
@@ -171,20 +181,24 @@ class Engine:
         else:
             analyzer = await _maybe_off_loop(self.analyzers.route, text)
         if analyzer is None:
-            turn.asked_about = relevant_findings(text, latest_findings(turn.earlier))
+            turn.asked_about = relevant_findings(turn.prose, latest_findings(turn.earlier))
             return
         turn.analysis = await asyncio.to_thread(analyzer.analyze, text, options)
         # The findings ride along in the turn's meta, so later follow-ups can be matched against them.
         await turn.clock.timed("storage", self.store.add_turn(
-            turn.thread_id, "context", f"Analysis by {turn.analysis.analyzer}:\n{turn.analysis.report}",
-            {"analyzer": turn.analysis.analyzer, "findings": turn.analysis.findings[:100],
+            turn.thread_id, "context",
+            f"Analysis by {turn.analysis.analyzer}:\n{condensed_report(turn.analysis, CONTEXT_FINDINGS)}",
+            {"analyzer": turn.analysis.analyzer, "findings": turn.analysis.findings[:CONTEXT_FINDINGS],
              "case": analysis_case_meta(turn.analysis)}))
 
     # ---- understand: the case from the whole thread ----------------------------------------------------------
 
     async def _understand(self, turn: Consultation) -> None:
         stored = turn.stored_facts
-        turn.case = build_case(turn.earlier, turn.text, turn.analysis, stored)
+        if len(turn.prose) > OFF_LOOP_CHARS:
+            turn.case = await asyncio.to_thread(build_case, turn.earlier, turn.prose, turn.analysis, stored)
+        else:
+            turn.case = build_case(turn.earlier, turn.prose, turn.analysis, stored)
         rows = turn.case.to_rows()
         changed = {k: v for k, v in rows.items() if stored.get(k) != v}
         if changed:
@@ -194,16 +208,17 @@ class Engine:
 
     async def _diagnose(self, turn: Consultation) -> None:
         began = time.perf_counter()
-        query = self._retrieval_query(turn.text, turn.earlier)
+        prose = turn.prose
+        query = self._retrieval_query(prose, turn.earlier)
         results = self._stay_on_topic(await _maybe_off_loop(self.retriever.search, query, 5), turn.earlier)
-        if focus := design_focus(turn.text):
+        if focus := design_focus(prose):
             # "…is a cache right for us?": what the question is about names the topic better than its context
             focused = self.retriever.search(focus, k=1)
             results = focused + [r for r in results if r.note not in {f.note for f in focused}]
         analysis = turn.analysis
         previous = next((t.meta for t in reversed(turn.earlier) if t.role == "assistant"), {})
         turn.diagnosis = diagnose(
-            turn.case, turn.text, results, self.retriever,
+            turn.case, prose, results, self.retriever,
             analysis_notes=analysis.notes[:2] if analysis else None,
             analysis_type=analysis.problem_type if analysis else None,
             finding_notes=[f["note"] for f in turn.asked_about if f.get("note")][:2],

@@ -9,11 +9,10 @@ itself is shortened.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from bot.analyzers import Analysis
+from bot.analyzers import Analysis, condensed_report
 from bot.consult.history import TokenCounter, trim_history
 from bot.knowledge.port import Note
 from bot.llm.port import ChatMessage
@@ -55,24 +54,12 @@ class PromptParts:
     analysis: Analysis | None = None
 
 
-def _findings_text(analysis: Analysis, top: int) -> str:
-    findings = analysis.findings
-    if len(findings) <= top:
-        return analysis.report
-    head = [f"- [{f.get('severity')}] {f.get('rule')} ({f.get('table') or f.get('object') or ''}, line {f.get('line')}): "
-            f"{f.get('message')}\n  fix: {str(f.get('fix') or '')[:300]}" for f in findings[:top]]
-    rest = Counter(str(f.get("rule")) for f in findings[top:])
-    counts = ", ".join(f"{rule} ×{n}" for rule, n in rest.most_common())
-    return (f"{analysis.summary}\n\nTop {top} of {len(findings)} findings:\n" + "\n".join(head)
-            + f"\n\nThe other {len(findings) - top} findings by rule: {counts}")
-
-
 def _system(parts: PromptParts, *, findings_top: int | None, full_notes: int, lead_chars: int | None) -> list[str]:
     """The system prompt's sections (joined by blank lines); counted one by one, so stable ones hit the cache."""
     system = [PERSONA, "## The case (what the team told us)\n" + parts.case,
               "## Preliminary diagnosis\n" + parts.diagnosis]
     if parts.analysis:
-        report = parts.analysis.report if findings_top is None else _findings_text(parts.analysis, findings_top)
+        report = parts.analysis.report if findings_top is None else condensed_report(parts.analysis, findings_top)
         system.append(f"## Analyzer findings ({parts.analysis.analyzer}; facts to explain, do not add to them)\n{report}")
     if parts.notes:
         digests = []

@@ -97,4 +97,4 @@ async def test_no_request_exceeds_the_prompt_budget(retriever):
         for request in server.requests:
             assert sum(counter.count(m["content"]) + 4 for m in request["messages"]) <= 4000
     first = server.requests[0]["messages"][0]["content"]
-    assert "Top " in first and "findings by rule:" in first, "findings become the top ones plus counts"
+    assert "The first " in first and ", by rule: " in first, "findings become the top ones plus counts"
