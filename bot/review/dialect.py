@@ -15,8 +15,18 @@ DEFAULT_PG_VERSION = 16
 
 _NOISE = re.compile(r"--[^\n]*|/\*.*?\*/|'(?:[^'\\]|\\.|'')*'", re.S)
 _MYSQL = re.compile(r"`|\bENGINE\s*=|\bAUTO_INCREMENT\b", re.I)
-_SQLITE = re.compile(r"\bAUTOINCREMENT\b|\bWITHOUT\s+ROWID\b", re.I)
+_SQLITE = re.compile(r"\bAUTOINCREMENT\b|\bWITHOUT\s+ROWID\b|\)\s*STRICT\s*(?:;|,|$)", re.I | re.M)
+# MySQL-only words that PostgreSQL's parser may still accept as type names (tinyint, datetime...).
+_MYSQL_TOKENS = re.compile(
+    r"\b(?:unsigned|zerofill|tinyint|mediumint|datetime|tinytext|mediumtext|longtext|charset)\b"
+    r"|\bdouble\b(?!\s+precision)"
+    r"|\bCOLLATE\s*=?\s*[`'\"]?utf8"
+    r"|,\s*(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?(?:KEY|INDEX)\s*(?:[\w`]+\s*)?\(\s*[A-Za-z_`]",
+    re.I,
+)
 _PG_VERSION = re.compile(r"--\s*consultant:\s*pg-version\s*=\s*(\d+)", re.I)
+_HINTS = ("`", "engine", "auto_increment", "autoincrement", "rowid", "strict", "unsigned", "zerofill", "tinyint", "mediumint",
+          "datetime", "tinytext", "mediumtext", "longtext", "charset", "double", "utf8", "key", "index")
 
 
 def normalize(dialect: str | None) -> str | None:
@@ -30,17 +40,28 @@ def normalize(dialect: str | None) -> str | None:
 
 
 def detect(text: str) -> str:
+    return detect_with_reason(text)[0]
+
+
+def detect_with_reason(text: str) -> tuple[str, str | None]:
+    """The dialect the input's own syntax shows, and why (None when nothing but PostgreSQL is seen)."""
     # Cheap substring tests first: most PostgreSQL input has none of the markers at all.
     low = text.lower()
-    if "`" not in low and "engine" not in low and "auto_increment" not in low and "autoincrement" not in low \
-            and "rowid" not in low:
-        return "postgres"
-    code = _NOISE.sub(" ", text)
-    if _MYSQL.search(code):
-        return "mysql"
-    if _SQLITE.search(code):
-        return "sqlite"
-    return "postgres"
+    if not any(h in low for h in _HINTS):
+        return "postgres", None
+    code = _NOISE.sub(lambda m: "\n" * m.group().count("\n") or " ", text)
+    for dialect, pattern in (("mysql", _MYSQL), ("sqlite", _SQLITE), ("mysql", _MYSQL_TOKENS)):
+        m = pattern.search(code)
+        if m:
+            raw = m.group()
+            body = raw.lstrip(", \t\r\n")
+            token = " ".join(body.split("(")[0].split()) or body
+            line = code.count("\n", 0, m.start() + len(raw) - len(body)) + 1
+            return dialect, f'detected {dialect}: "{token}" on line {line} is {_ENGINE[dialect]} syntax'
+    return "postgres", None
+
+
+_ENGINE = {"postgres": "PostgreSQL", "mysql": "MySQL", "sqlite": "SQLite"}
 
 
 def pg_version_directive(text: str) -> int | None:

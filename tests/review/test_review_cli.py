@@ -31,8 +31,8 @@ def test_json_output_is_exactly_one_object_of_the_documented_shape():
     lines = p.stdout.decode().strip().splitlines()
     assert len(lines) == 1
     d = json.loads(lines[0])
-    assert list(d) == ["dialect", "statements", "errors", "findings", "summary"]
-    assert d["summary"] == {"error": 1, "warning": 9, "info": 0}
+    assert list(d) == ["dialect", "statements", "errors", "findings", "summary", "detected", "assume_in_transaction"]
+    assert d["summary"] == {"error": 1, "warning": 9, "info": 0, "unparsed": 0}
     assert all(list(f) == FINDING_KEYS for f in d["findings"])
     assert p.stderr == b""
 
