@@ -20,7 +20,7 @@ _SQLITE = re.compile(r"\bAUTOINCREMENT\b|\bWITHOUT\s+ROWID\b|\)\s*STRICT\s*(?:;|
 _MYSQL_TOKENS = re.compile(
     r"\b(?:unsigned|zerofill|tinyint|mediumint|datetime|tinytext|mediumtext|longtext|charset)\b"
     r"|\bdouble\b(?!\s+precision)"
-    r"|\bCOLLATE\s*=?\s*[`'\"]?utf8"
+    r"|\bCOLLATE\s*=?\s*[`'\"]?utf8\w*"
     r"|,\s*(?:UNIQUE\s+|FULLTEXT\s+|SPATIAL\s+)?(?:KEY|INDEX)\s*(?:[\w`]+\s*)?\(\s*[A-Za-z_`]",
     re.I,
 )
