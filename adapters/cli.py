@@ -23,27 +23,36 @@ COMMAND_MODULES = (
 )
 
 
-def build_parser() -> argparse.ArgumentParser:
+# Subcommands run often from scripts and CI, mapped to their module: `consultant review ...` registers only
+# that module, so its start-up does not pay for importing and building every other subcommand.
+SOLE_COMMANDS = {"review": "adapters.review_cli"}
+
+
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="consultant",
         description="Backend Consultant: a senior backend consultant in your terminal, Slack and Teams.",
     )
     parser.add_argument("--version", action="version", version=f"consultant {__version__}")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    first = argv[0] if argv else None
+    for name in (SOLE_COMMANDS[first],) if first in SOLE_COMMANDS else COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     if not getattr(args, "run", None):
         parser.print_help(sys.stderr)
         return 2
-    from bot.logs import configure_logging
+    level = getattr(args, "log_default", "WARNING")
+    if level:  # None: the command logs nothing, so it skips importing and configuring logging
+        from bot.logs import configure_logging
 
-    configure_logging(getattr(args, "log_default", "WARNING"))
+        configure_logging(level)
     try:
         return int(args.run(args) or 0)
     except ConsultantError as exc:

@@ -48,7 +48,7 @@ def register(subparsers) -> None:
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--fail-on", choices=FAIL_ON, default="error",
                    help="exit 1 when a finding at or above this severity exists (default: error)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, log_default=None)  # the review logs nothing: no logging set-up at start
 
 
 def _pg_version(value: str) -> int:

@@ -170,9 +170,9 @@ def identifiers(ck, stmt: ir.Stmt) -> None:
 
     The parser has already truncated them in the parse tree, so the statement's text is scanned.
     """
+    if not any(len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3 for n in _names(stmt)):
+        return  # a name cut to 63 bytes is 61 to 63 bytes long (the cut keeps whole characters)
     text = ck.ctx.stmt_text(ck.source, stmt)
-    if len(text) <= MAX_IDENTIFIER_BYTES:
-        return
     table = stmt.table.name if stmt.kind != "create_index" else stmt.index.table.name
     seen = set()
     for m in _WORDS.finditer(text):
@@ -186,3 +186,25 @@ def identifiers(ck, stmt: ir.Stmt) -> None:
             ck.emit("identifier-too-long", stmt, table, None, name,
                     f"The name {name[:30]}... is {size} bytes; PostgreSQL silently truncates it to {cut}.",
                     f"-- use a name of at most {MAX_IDENTIFIER_BYTES} bytes instead of {name}")
+
+
+def _names(stmt: ir.Stmt):
+    """The names a statement defines, as the parser returned them (already truncated)."""
+    if stmt.kind == "create_table":
+        yield stmt.table.name
+        for c in stmt.columns:
+            yield c.name
+            for con in c.constraints:
+                yield con.name or ""
+        for con in stmt.constraints:
+            yield con.name or ""
+    elif stmt.kind == "create_index":
+        yield stmt.index.name or ""
+    elif stmt.kind == "alter_table":
+        yield stmt.table.name
+        for cmd in stmt.cmds:
+            yield cmd.new_name or ""
+            if cmd.column is not None:
+                yield cmd.column.name
+            if cmd.constraint is not None:
+                yield cmd.constraint.name or ""
