@@ -170,7 +170,7 @@ def identifiers(ck, stmt: ir.Stmt) -> None:
 
     The parser has already truncated them in the parse tree, so the statement's text is scanned.
     """
-    if not any(len(n.encode("utf-8")) >= MAX_IDENTIFIER_BYTES - 3 for n in _names(stmt)):
+    if not any((len(n) if n.isascii() else len(n.encode("utf-8"))) >= MAX_IDENTIFIER_BYTES - 2 for n in _names(stmt)):
         return  # a name cut to 63 bytes is 61 to 63 bytes long (the cut keeps whole characters)
     text = ck.ctx.stmt_text(ck.source, stmt)
     table = stmt.table.name if stmt.kind != "create_index" else stmt.index.table.name
