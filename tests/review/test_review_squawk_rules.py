@@ -81,3 +81,13 @@ def test_new_rules_are_postgres_only_where_the_syntax_is():
     mysql = review("CREATE TABLE t (id BIGINT PRIMARY KEY) ENGINE=InnoDB;\nALTER TABLE t ADD COLUMN "
                    + "x" * 70 + " INT;", dialect="mysql")
     assert "identifier-too-long" not in {f.rule for f in mysql.findings}
+
+
+def test_sarif_carries_metadata_for_the_new_rules():
+    p = consultant("--format", "sarif", str(FIXTURES / "pg_transactions.sql"))
+    rules = {r["id"]: r for r in json.loads(p.stdout)["runs"][0]["tool"]["driver"]["rules"]}
+    assert set(rules) == {"transaction-nesting", "uncommitted-transaction"}
+    for rule in rules.values():
+        assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"].count(".") >= 2
+        assert rule["defaultConfiguration"]["level"] == "warning"
+        assert rule["properties"]["tags"] == ["schema-review", "postgres-locking-migrations"]
