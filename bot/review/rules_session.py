@@ -170,7 +170,8 @@ def identifiers(ck, stmt: ir.Stmt) -> None:
 
     The parser has already truncated them in the parse tree, so the statement's text is scanned.
     """
-    if not any((len(n) if n.isascii() else len(n.encode("utf-8"))) >= MAX_IDENTIFIER_BYTES - 2 for n in _names(stmt)):
+    defined = {n for n in _names(stmt) if (len(n) if n.isascii() else len(n.encode("utf-8"))) >= MAX_IDENTIFIER_BYTES - 2}
+    if not defined:
         return  # a name cut to 63 bytes is 61 to 63 bytes long (the cut keeps whole characters)
     text = ck.ctx.stmt_text(ck.source, stmt)
     table = stmt.table.name if stmt.kind != "create_index" else stmt.index.table.name
@@ -183,6 +184,8 @@ def identifiers(ck, stmt: ir.Stmt) -> None:
         size = len(name.encode("utf-8"))
         if size > MAX_IDENTIFIER_BYTES:
             cut = name.encode("utf-8")[:MAX_IDENTIFIER_BYTES].decode("utf-8", "ignore")
+            if cut not in defined:
+                continue  # a reference to an object defined elsewhere, reported where it is defined
             ck.emit("identifier-too-long", stmt, table, None, name,
                     f"The name {name[:30]}... is {size} bytes; PostgreSQL silently truncates it to {cut}.",
                     f"-- use a name of at most {MAX_IDENTIFIER_BYTES} bytes instead of {name}")

@@ -91,3 +91,10 @@ def test_sarif_carries_metadata_for_the_new_rules():
         assert rule["shortDescription"]["text"] and rule["fullDescription"]["text"].count(".") >= 2
         assert rule["defaultConfiguration"]["level"] == "warning"
         assert rule["properties"]["tags"] == ["schema-review", "postgres-locking-migrations"]
+
+
+def test_a_long_name_is_reported_where_it_is_defined_not_where_it_is_used():
+    long = "x" * 70
+    report = review(f"CREATE TABLE t (id bigint PRIMARY KEY, {long} int);\nSET lock_timeout = '1s';\n"
+                    f"CREATE INDEX t_i ON t ({long});\nCREATE INDEX {long} ON t (id);")
+    assert [(f.line, f.object) for f in report.findings if f.rule == "identifier-too-long"] == [(1, long), (4, long)]
