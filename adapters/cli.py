@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from bot import __version__
@@ -28,8 +29,29 @@ COMMAND_MODULES = (
 SOLE_COMMANDS = {"review": "adapters.review_cli"}
 
 
+def terminal_width() -> int:
+    """What argparse's HelpFormatter asks shutil for, without importing shutil (and lzma, bz2) at every start."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 80
+    return columns - 2
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    def __init__(self, prog: str, **kwargs) -> None:
+        kwargs.setdefault("width", terminal_width())
+        super().__init__(prog, **kwargs)
+
+
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
+        formatter_class=HelpFormatter,
         prog="consultant",
         description="Backend Consultant: a senior backend consultant in your terminal, Slack and Teams.",
     )

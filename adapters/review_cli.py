@@ -27,8 +27,11 @@ FAIL_ON = ("error", "warning", "info", "never")
 
 
 def register(subparsers) -> None:
+    from adapters.cli import HelpFormatter
+
     p = subparsers.add_parser(
         "review",
+        formatter_class=HelpFormatter,
         help="review SQL DDL or a migration (schema design and migration safety)",
         description="Review SQL DDL or migrations: design findings and migration-safety findings, "
                     "each with the reasoning and the SQL fix.",

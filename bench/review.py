@@ -144,6 +144,8 @@ def main(argv: list[str] | None = None) -> int:
         ours, theirs = pair(review + [str(one)], lint + [str(one)], env, args.runs)
         results.append(report_one("consultant review (postgres)", ours, theirs, "squawk (postgres)"))
         squawk_one = theirs
+        bare = [_time([sys.executable, "-c", "pass"], env) for _ in range(args.runs)]
+        print(f"  {'python -c pass (interpreter alone)':<34} {_ms(bare)}")
 
         print("\nMySQL and SQLite through sqlglot (squawk reads PostgreSQL only: its figures are the baseline)")
         for dialect in ("mysql", "sqlite"):

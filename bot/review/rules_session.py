@@ -162,7 +162,8 @@ HANDLERS = {
 }
 
 
-_WORDS = re.compile(r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\"((?:[^\"]|\"\")+)\"|([^\W\d][\w$]*)", re.S)
+_WORDS_SOURCE = (r"'(?:[^']|'')*'|--[^\n]*|/\*.*?\*/|\"((?:[^\"]|\"\")+)\"|([^\W\d][\w$]*)", re.S)
+_WORDS: list = []  # compiled on first use: most statements never need the scan
 
 
 def identifiers(ck, stmt: ir.Stmt) -> None:
@@ -176,7 +177,9 @@ def identifiers(ck, stmt: ir.Stmt) -> None:
     text = ck.ctx.stmt_text(ck.source, stmt)
     table = stmt.table.name if stmt.kind != "create_index" else stmt.index.table.name
     seen = set()
-    for m in _WORDS.finditer(text):
+    if not _WORDS:
+        _WORDS.append(re.compile(*_WORDS_SOURCE))
+    for m in _WORDS[0].finditer(text):
         name = m.group(1) or m.group(2)
         if not name or name in seen:
             continue
