@@ -26,7 +26,8 @@ COMMAND_MODULES = (
 
 # Subcommands run often from scripts and CI, mapped to their module: `consultant review ...` registers only
 # that module, so its start-up does not pay for importing and building every other subcommand.
-SOLE_COMMANDS = {"review": "adapters.review_cli"}
+SOLE_COMMANDS = {"review": "adapters.review_cli", "ask": "adapters.console.commands",
+                 "chat": "adapters.console.commands"}
 
 
 def terminal_width() -> int:
