@@ -1,13 +1,14 @@
 """`consultant review`: schema and migration review in the terminal and in CI.
 
-    consultant review [--dialect D] [--schema FILE] [--pg-version N]
+    consultant review [--dialect D] [--schema FILE] [--pg-version N] [--assume-in-transaction]
                       [--format text|json|sarif|github] [--fail-on error|warning|info|never] PATH... | -
 
 Exit codes:
-- 0: no finding at or above --fail-on (default: error); statements that do not parse are
-  reported but do not fail the run by themselves;
-- 1: a finding at or above --fail-on, or an expected failure printed on one line (an input over
-  5 MB, binary data, an unreadable file, a bad .consultant.toml);
+- 0: no finding at or above --fail-on (default: error);
+- 1: a finding at or above --fail-on, or a statement that does not parse, or an input without
+  any statement (unread input is an error: only --fail-on never ignores it), or an expected
+  failure printed on one line (an input over 5 MB, binary data, an unreadable file, a bad
+  .consultant.toml);
 - 2: usage errors: bad arguments (argparse), and a PATH or --schema file that does not exist.
 
 With several PATHs, they are reviewed in order against one model and `--format json` prints one
@@ -26,8 +27,11 @@ FAIL_ON = ("error", "warning", "info", "never")
 
 
 def register(subparsers) -> None:
+    from adapters.cli import HelpFormatter
+
     p = subparsers.add_parser(
         "review",
+        formatter_class=HelpFormatter,
         help="review SQL DDL or a migration (schema design and migration safety)",
         description="Review SQL DDL or migrations: design findings and migration-safety findings, "
                     "each with the reasoning and the SQL fix.",
@@ -41,10 +45,13 @@ def register(subparsers) -> None:
                    help="existing schema SQL: applied first, so the PATHs are reviewed as migrations against it")
     p.add_argument("--pg-version", type=_pg_version, metavar="N",
                    help="target PostgreSQL major version (default: `-- consultant: pg-version=N` in the input, else 16)")
+    p.add_argument("--assume-in-transaction", action="store_true", default=None,
+                   help="review each file as if the migration tool runs it in a transaction (Django, Rails, "
+                        "Alembic); also `assume_in_transaction = true` in .consultant.toml")
     p.add_argument("--format", choices=FORMATS, default="text", help="output format (default: text)")
     p.add_argument("--fail-on", choices=FAIL_ON, default="error",
                    help="exit 1 when a finding at or above this severity exists (default: error)")
-    p.set_defaults(run=run)
+    p.set_defaults(run=run, log_default=None)  # the review logs nothing: no logging set-up at start
 
 
 def _pg_version(value: str) -> int:
@@ -95,7 +102,8 @@ def run(args) -> int:
     first = next((p for p in args.paths if p != "-"), None)
     config = load_config(first)
     dialect = "postgres" if args.dialect == "postgresql" else args.dialect
-    reports = review_many(inputs, dialect=dialect, schema=schema, pg_version=args.pg_version, config=config)
+    reports = review_many(inputs, dialect=dialect, schema=schema, pg_version=args.pg_version, config=config,
+                          assume_in_transaction=args.assume_in_transaction)
 
     from bot.review import render
 

@@ -1,10 +1,12 @@
-"""The 32 rule ids: default severity, knowledge note, one-line title, and the `why` that teaches the pattern.
+"""The 43 rule ids: default severity, knowledge note, one-line title, and the `why` that teaches the pattern.
 
 Severities where the spec is silent were chosen as follows:
 - error: the statement fails or corrupts data as written (add-column-not-null-no-default,
   concurrently-in-transaction, float-money).
 - warning: everything else that a senior reviewer would ask to change before merging.
-- info: advice that depends on context (serial-primary-key, wide-table, missing-lock-timeout).
+- info: advice that depends on context (serial-primary-key, wide-table, missing-lock-timeout,
+  missing-statement-timeout, drop-not-null).
+- drop-database is an error: a migration should never drop a whole database or schema.
 The `why` texts depend on the dialect and, for PostgreSQL, on the target version.
 """
 
@@ -20,7 +22,7 @@ RULES: dict[str, tuple[str, str, str]] = {
     "money-type": ("warning", "data-types", "PostgreSQL money type"),
     "timestamp-without-time-zone": ("warning", "data-types", "timestamp without time zone"),
     "char-n": ("warning", "data-types", "Blank-padded char(n) column"),
-    "int-primary-key": ("warning", "primary-keys", "32-bit integer primary key"),
+    "int-primary-key": ("warning", "primary-keys", "32-bit or 16-bit integer primary key"),
     "serial-primary-key": ("info", "primary-keys", "serial primary key instead of an identity column"),
     "redundant-index": ("warning", "indexing-strategies", "Redundant index"),
     "polymorphic-association": ("warning", "sql-antipatterns", "Polymorphic association"),
@@ -46,6 +48,20 @@ RULES: dict[str, tuple[str, str, str]] = {
     "add-unique-constraint": ("warning", "postgres-locking-migrations", "UNIQUE constraint built under a strong lock"),
     "add-primary-key": ("warning", "postgres-locking-migrations", "PRIMARY KEY built under a strong lock"),
     "missing-lock-timeout": ("info", "postgres-locking-migrations", "Strong locks taken without a lock_timeout"),
+    # migration safety, from squawk's rules (issue 11)
+    "validate-in-same-transaction": ("warning", "postgres-locking-migrations",
+                                     "NOT VALID constraint validated in the same transaction"),
+    "reindex-non-concurrently": ("warning", "postgres-locking-migrations", "REINDEX without CONCURRENTLY"),
+    "lock-table": ("warning", "postgres-locking-migrations", "Explicit LOCK TABLE"),
+    "truncate-cascade": ("warning", "zero-downtime-migrations", "TRUNCATE ... CASCADE"),
+    "transaction-nesting": ("warning", "postgres-locking-migrations", "BEGIN or COMMIT out of place"),
+    "uncommitted-transaction": ("warning", "postgres-locking-migrations", "Transaction opened and never committed"),
+    "domain-check-constraint": ("warning", "postgres-locking-migrations", "CHECK constraint on a domain"),
+    "identifier-too-long": ("warning", "schema-design-fundamentals", "Identifier longer than 63 bytes"),
+    "drop-not-null": ("info", "zero-downtime-migrations", "NOT NULL dropped while old code relies on it"),
+    "drop-database": ("error", "zero-downtime-migrations", "DROP DATABASE or DROP SCHEMA ... CASCADE"),
+    "missing-statement-timeout": ("info", "postgres-locking-migrations",
+                                  "Long-running DDL without a statement_timeout"),
 }
 
 NOTE_IDS = frozenset((
@@ -99,7 +115,7 @@ _WHY: dict[str, str] = {
         "the padding work. Use text, with a CHECK on the length if it really is fixed."
     ),
     "int-primary-key": (
-        "A 32-bit integer key ends at 2,147,483,647 (4,294,967,295 unsigned); busy tables, and sequences that "
+        "A 32-bit integer key ends at 2,147,483,647 (4,294,967,295 unsigned) and a 16-bit smallint at 32,767; busy tables, and sequences that "
         "skip values on failed inserts, reach it sooner than expected, and then every insert fails. Widening it "
         "later rewrites the table and every referencing foreign-key column under heavy locks. bigint costs 4 "
         "more bytes per row and removes the risk."
@@ -156,8 +172,9 @@ _WHY: dict[str, str] = {
         "Add the column as nullable, backfill it in batches, then enforce NOT NULL. {default_note}"
     ),
     "add-column-volatile-default": (
-        "{volatile_intro} PostgreSQL then rewrites the whole table under an ACCESS EXCLUSIVE lock, blocking reads "
-        "and writes for the duration. Add the column without the default, set the default for new rows, and "
+        "{volatile_intro} PostgreSQL treats every function not declared IMMUTABLE or STABLE as volatile, so a "
+        "default calling a function the review does not know counts as volatile too, and then the whole table is "
+        "rewritten under an ACCESS EXCLUSIVE lock, blocking reads and writes for the duration. Add the column without the default, set the default for new rows, and "
         "backfill the existing rows in small batches."
     ),
     "create-index-non-concurrently": (
@@ -241,6 +258,74 @@ _WHY: dict[str, str] = {
         "every new query on the table queues behind it, so a millisecond migration can stall the application "
         "for minutes. SET lock_timeout at the start of the migration makes the statement give up quickly "
         "instead; retry it later rather than block production."
+    ),
+    "validate-in-same-transaction": (
+        "Adding a constraint NOT VALID and validating it later is meant to split one long blocking step into an "
+        "instant one and a scan that lets writes continue. The ADD still holds its strong lock until the "
+        "transaction commits, so a VALIDATE in the same transaction scans the table while that lock is held and "
+        "the split gains nothing. Commit between the two statements, or put VALIDATE in its own migration."
+    ),
+    "reindex-non-concurrently": (
+        "REINDEX takes an ACCESS EXCLUSIVE lock on the index being rebuilt and a SHARE lock on its table, so "
+        "writes wait for the whole rebuild and queries that would use the index block. REINDEX ... CONCURRENTLY "
+        "(PostgreSQL 12+) builds a new copy next to the old one and swaps them without blocking writes; it "
+        "cannot run inside a transaction block."
+    ),
+    "lock-table": (
+        "An explicit LOCK TABLE holds its lock until the transaction ends, and while it waits for the lock every "
+        "new query that conflicts with it queues behind it. The strong modes block every write or even every "
+        "read of the table for the rest of the migration. Rely on the locks the statements take themselves, "
+        "keep the transaction short, and set lock_timeout so the wait gives up."
+    ),
+    "truncate-cascade": (
+        "TRUNCATE ... CASCADE also empties every table with a foreign key to this one, and every table "
+        "referencing those, without naming them, so one statement can wipe far more data than intended. It "
+        "takes an ACCESS EXCLUSIVE lock on all of them and cannot be undone once committed. Truncate or delete "
+        "the tables you mean, named explicitly, without CASCADE."
+    ),
+    "transaction-nesting": (
+        "PostgreSQL has no nested transactions: a BEGIN inside an open transaction is ignored with a warning, and "
+        "the next COMMIT ends the outer transaction early, so later statements run outside the atomic unit the "
+        "migration tool expected. A COMMIT with no transaction open does nothing and hides a missing BEGIN. "
+        "Let the migration tool own the transaction, or disable its transaction and manage one yourself."
+    ),
+    "uncommitted-transaction": (
+        "A migration that opens a transaction and never commits it leaves the outcome to whatever runs next: "
+        "psql rolls it back at exit, and a tool that reuses the connection keeps every lock taken so far until "
+        "something else commits. Either way the schema change silently does not happen or blocks the table. "
+        "End every BEGIN with a COMMIT in the same file."
+    ),
+    "domain-check-constraint": (
+        "Adding a CHECK constraint to a domain makes PostgreSQL verify it against every column of every table "
+        "that uses the domain, holding locks on those tables for the whole scan. Domain constraints also cannot "
+        "be changed later without the same scan, which makes online migrations awkward. Prefer a CHECK "
+        "constraint on the table column (added NOT VALID, then validated), or add the domain constraint NOT "
+        "VALID and validate it separately."
+    ),
+    "identifier-too-long": (
+        "PostgreSQL truncates identifiers longer than 63 bytes with only a notice, so the object gets a "
+        "different name than the one written. Two long names that share their first 63 bytes then collide, and "
+        "code or later migrations that use the full name fail to find the object. Choose a name of at most 63 "
+        "bytes."
+    ),
+    "drop-not-null": (
+        "Dropping NOT NULL is quick, but the application version still running during the deploy, reports and "
+        "other services may assume the column is always set, and the first NULL written breaks them. It is a "
+        "backward-compatibility change of the contract rather than a locking risk. Make sure every reader "
+        "handles NULL before shipping it."
+    ),
+    "drop-database": (
+        "DROP DATABASE, or DROP SCHEMA ... CASCADE, destroys every table, view and function in it at once, "
+        "irreversibly, and breaks every connection and service using them. Such a statement in a migration is "
+        "almost always a copied development script. Remove it, and drop unused objects one by one in a "
+        "reviewed release instead."
+    ),
+    "missing-statement-timeout": (
+        "VALIDATE CONSTRAINT, CREATE INDEX CONCURRENTLY and backfill UPDATEs scan the whole table and can run for "
+        "minutes or hours on a large one, holding their locks and a transaction snapshot that stops vacuum. "
+        "Without a statement_timeout nothing stops a runaway statement before it hurts production. SET "
+        "statement_timeout (or SET LOCAL inside the transaction) to a bound you can accept, and raise it "
+        "deliberately for the statements that need longer."
     ),
 }
 

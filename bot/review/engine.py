@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from . import catalog, dialect as dialects, ir
 from .model import Origin, Schema
-from .report import Finding, ReviewReport
+from .report import EMPTY_MESSAGE, Finding, ReviewReport
 from .split import LineIndex
 from .suppress import ReviewConfig, inline_ignores, is_ignored
 
@@ -94,7 +94,8 @@ def apply(model: Schema, stmt: ir.Stmt, source: int) -> None:
 
 
 def run(inputs: list[tuple[str, str | None]], schema: str | None = None, dialect: str | None = None,
-        pg_version: int | None = None, config: ReviewConfig | None = None) -> list[ReviewReport]:
+        pg_version: int | None = None, config: ReviewConfig | None = None,
+        assume_in_transaction: bool = False) -> list[ReviewReport]:
     """Review each (text, path) input in order, against `schema` when given."""
     import gc
 
@@ -103,34 +104,46 @@ def run(inputs: list[tuple[str, str | None]], schema: str | None = None, dialect
     was_enabled = gc.isenabled()
     gc.disable()
     try:
-        return _run(inputs, schema, dialect, pg_version, config)
+        return _run(inputs, schema, dialect, pg_version, config, assume_in_transaction)
     finally:
         if was_enabled:
             gc.enable()
 
 
-def _run(inputs, schema, dialect, pg_version, config) -> list[ReviewReport]:
+def _run(inputs, schema, dialect, pg_version, config, assume_in_transaction) -> list[ReviewReport]:
     from . import rules_design
     from .rules_migration import MigrationChecker
 
     texts = [t for t, _ in inputs]
-    d = dialects.normalize(dialect) or dialects.detect("\n".join(([schema] if schema else []) + texts))
+    d = dialects.normalize(dialect)
+    reason = suggested = None
+    if d is None:
+        d, reason = dialects.detect_with_reason("\n".join(([schema] if schema else []) + texts))
     if pg_version is None:
         pg_version = next((v for v in map(dialects.pg_version_directive, texts) if v is not None),
                           dialects.DEFAULT_PG_VERSION)
     parse = _parser(d)
     schema_result = parse(schema) if schema else ir.ParseResult([], [], 0, b"")
     results = [schema_result] + [parse(t) for t in texts]
+    if dialect is None and d == "postgres" and any(r.errors for r in results):
+        from .infer import retry
+
+        found = retry([schema] + texts, results)
+        if found.dialect is not None:
+            d, reason, results = found.dialect, found.reason, found.results
+            schema_result = results[0]
+        suggested = found.suggested
     ctx = Context(d, pg_version, results)
     model = Schema(d)
     for stmt in schema_result.stmts:
         apply(model, stmt, 0)
     for source in range(1, len(results)):
         stmts = results[source].stmts
-        checker = MigrationChecker(ctx, model, source, stmts)
+        checker = MigrationChecker(ctx, model, source, stmts, assume_in_transaction)
         for stmt in stmts:
             checker.check(stmt)
             apply(model, stmt, source)
+        checker.finish()
     rules_design.run(model, ctx)
 
     reports = []
@@ -146,6 +159,10 @@ def _run(inputs, schema, dialect, pg_version, config) -> list[ReviewReport]:
         errors = [(e.line, e.message) for e in results[source].errors]
         if source == 1 and schema_result.errors:
             errors = [(e.line, f"in --schema: {e.message}") for e in schema_result.errors] + errors
-        reports.append(ReviewReport(d, results[source].count, errors, findings, pg_version if d == "postgres" else None,
-                                    path))
+        if results[source].count == 0:
+            errors.append((1, EMPTY_MESSAGE))
+        report = ReviewReport(d, results[source].count, errors, findings, pg_version if d == "postgres" else None,
+                              path, reason, assume_in_transaction)
+        report.suggested = suggested if errors and not results[source].count == 0 else None
+        reports.append(report)
     return reports

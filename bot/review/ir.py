@@ -81,11 +81,12 @@ class Default:
     PostgreSQL defaults keep their parse-tree node and render it only when a fix needs the SQL.
     """
 
-    __slots__ = ("volatile", "nextval", "is_null", "_sql", "node")
+    __slots__ = ("volatile", "nextval", "is_null", "_sql", "node", "unknown")
 
     def __init__(self, volatile: bool = False, nextval: bool = False, is_null: bool = False, sql: str = "",
                  node: dict | None = None) -> None:
         self.volatile = volatile
+        self.unknown: str | None = None  # a function the review does not know, so taken as volatile
         self.nextval = nextval
         self.is_null = is_null
         self._sql = sql
@@ -293,11 +294,12 @@ class SetLockTimeout(Stmt):
 
 
 class ParseFailure:
-    __slots__ = ("line", "message")
+    __slots__ = ("line", "message", "sql")
 
-    def __init__(self, line: int, message: str) -> None:
+    def __init__(self, line: int, message: str, sql: str = "") -> None:
         self.line = line
         self.message = message
+        self.sql = sql  # the statement's text, so another dialect's parser can be tried on it
 
 
 class ParseResult:
@@ -310,3 +312,83 @@ class ParseResult:
         self.errors = errors
         self.count = count
         self.buf = buf
+
+
+# --- statements only the migration checks read (PostgreSQL) -------------------------------
+
+
+class SetTimeout(Stmt):
+    """SET [LOCAL] statement_timeout = ... (lock_timeout is SetLockTimeout)."""
+
+    kind = "statement_timeout"
+    __slots__ = ("enabled",)
+
+    def __init__(self, enabled: bool) -> None:
+        super().__init__()
+        self.enabled = enabled
+
+
+class Reindex(Stmt):
+    kind = "reindex"
+    __slots__ = ("target", "name", "concurrently")
+
+    def __init__(self, target: str, name: TableName | None, concurrently: bool) -> None:
+        super().__init__()
+        self.target = target  # index | table | schema | database | system
+        self.name = name
+        self.concurrently = concurrently
+
+
+class LockTable(Stmt):
+    kind = "lock_table"
+    __slots__ = ("names", "mode")
+
+    def __init__(self, names: list[TableName], mode: int) -> None:
+        super().__init__()
+        self.names = names
+        self.mode = mode  # 1 ACCESS SHARE ... 8 ACCESS EXCLUSIVE, PostgreSQL's lock mode numbers
+
+
+class Truncate(Stmt):
+    kind = "truncate"
+    __slots__ = ("names", "cascade")
+
+    def __init__(self, names: list[TableName], cascade: bool) -> None:
+        super().__init__()
+        self.names = names
+        self.cascade = cascade
+
+
+class DomainCheck(Stmt):
+    """CREATE DOMAIN ... CHECK, or ALTER DOMAIN ... ADD CONSTRAINT ... CHECK (validated)."""
+
+    kind = "domain_check"
+    __slots__ = ("name", "created", "constraint", "expr_sql")
+
+    def __init__(self, name: str, created: bool, constraint: str | None, expr_sql: str) -> None:
+        super().__init__()
+        self.name = name
+        self.created = created
+        self.constraint = constraint
+        self.expr_sql = expr_sql
+
+
+class DropDatabase(Stmt):
+    """DROP DATABASE, or DROP SCHEMA ... CASCADE."""
+
+    kind = "drop_database"
+    __slots__ = ("what", "names")
+
+    def __init__(self, what: str, names: list[str]) -> None:
+        super().__init__()
+        self.what = what  # database | schema
+        self.names = names
+
+
+class Update(Stmt):
+    kind = "update"
+    __slots__ = ("table",)
+
+    def __init__(self, table: TableName) -> None:
+        super().__init__()
+        self.table = table

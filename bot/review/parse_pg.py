@@ -83,7 +83,7 @@ def _parse_piecewise(text, buf, parse_json, PgParseError) -> ir.ParseResult:
                 at = line + piece_bytes.count(b"\n", 0, exc.offset)
                 if at != line:
                     message += f" (line {at})"
-            errors.append(ir.ParseFailure(line, message))
+            errors.append(ir.ParseFailure(line, message, piece))
             continue
         limit = bstart + len(piece_bytes)
         stmts.extend(_convert_all(tree.get("stmts", []), buf, bstart, first_line=line, limit=limit))
@@ -192,6 +192,8 @@ def _qualified(items: tuple) -> ir.TableName:
 
 def _drop(body: dict, base: int) -> ir.Stmt:
     rt = body.get("removeType")
+    if rt == "OBJECT_SCHEMA" and body.get("behavior") == "DROP_CASCADE":
+        return ir.DropDatabase("schema", [o["String"]["sval"] for o in body.get("objects", ()) if "String" in o])
     if rt not in ("OBJECT_TABLE", "OBJECT_INDEX"):
         return None
     names = [_qualified(strings(o["List"].get("items"))) for o in body.get("objects", ()) if "List" in o]
@@ -286,7 +288,8 @@ def _transaction(body: dict, base: int) -> ir.Stmt:
 
 
 def _set(body: dict, base: int) -> ir.Stmt:
-    if body.get("name") != "lock_timeout":
+    name = body.get("name")
+    if name not in ("lock_timeout", "statement_timeout"):
         return ir.Other()
     args = body.get("args", ())
     enabled = False
@@ -298,7 +301,54 @@ def _set(body: dict, base: int) -> ir.Stmt:
             enabled = bool(c["ival"].get("ival", 0))
         elif "fval" in c:
             enabled = float(c["fval"].get("fval", "0")) != 0
-    return ir.SetLockTimeout(enabled)
+    return ir.SetLockTimeout(enabled) if name == "lock_timeout" else ir.SetTimeout(enabled)
+
+
+_REINDEX_KINDS = {"REINDEX_OBJECT_INDEX": "index", "REINDEX_OBJECT_TABLE": "table", "REINDEX_OBJECT_SCHEMA": "schema",
+                  "REINDEX_OBJECT_DATABASE": "database", "REINDEX_OBJECT_SYSTEM": "system"}
+
+
+def _reindex(body: dict, base: int) -> ir.Stmt:
+    target = _REINDEX_KINDS.get(body.get("kind", ""), "index")
+    rel = body.get("relation")
+    name = relation_name(rel) if rel else (ir.TableName(None, body["name"]) if body.get("name") else None)
+    concurrently = any(p.get("DefElem", {}).get("defname") == "concurrently" for p in body.get("params", ()))
+    return ir.Reindex(target, name, concurrently)
+
+
+def _lock(body: dict, base: int) -> ir.Stmt:
+    names = [relation_name(r["RangeVar"]) for r in body.get("relations", ()) if "RangeVar" in r]
+    return ir.LockTable(names, body.get("mode", 8))
+
+
+def _truncate(body: dict, base: int) -> ir.Stmt:
+    names = [relation_name(r["RangeVar"]) for r in body.get("relations", ()) if "RangeVar" in r]
+    return ir.Truncate(names, body.get("behavior") == "DROP_CASCADE")
+
+
+def _create_domain(body: dict, base: int) -> ir.Stmt:
+    for wrapper in body.get("constraints", ()):
+        c = wrapper.get("Constraint", {})
+        if c.get("contype") == "CONSTR_CHECK":
+            return ir.DomainCheck(".".join(strings(body.get("domainname"))), True, c.get("conname"),
+                                  expr_sql(c.get("raw_expr", {})))
+    return ir.Other()
+
+
+def _alter_domain(body: dict, base: int) -> ir.Stmt:
+    c = body.get("def", {}).get("Constraint", {})
+    if body.get("subtype") != "C" or c.get("contype") != "CONSTR_CHECK" or c.get("skip_validation"):
+        return ir.Other()
+    return ir.DomainCheck(".".join(strings(body.get("typeName"))), False, c.get("conname"),
+                          expr_sql(c.get("raw_expr", {})))
+
+
+def _dropdb(body: dict, base: int) -> ir.Stmt:
+    return ir.DropDatabase("database", [body.get("dbname", "?")])
+
+
+def _update(body: dict, base: int) -> ir.Stmt:
+    return ir.Update(relation_name(body["relation"]))
 
 
 _CONVERTERS = {
@@ -310,4 +360,11 @@ _CONVERTERS = {
     "RenameStmt": _rename,
     "TransactionStmt": _transaction,
     "VariableSetStmt": _set,
+    "ReindexStmt": _reindex,
+    "LockStmt": _lock,
+    "TruncateStmt": _truncate,
+    "CreateDomainStmt": _create_domain,
+    "AlterDomainStmt": _alter_domain,
+    "DropdbStmt": _dropdb,
+    "UpdateStmt": _update,
 }

@@ -10,6 +10,20 @@ VOLATILE_FUNCS = frozenset((
     "uuidv7", "clock_timestamp", "timeofday", "nextval", "setseed", "random_normal", "gen_random_bytes",
     "txid_current", "pg_current_xact_id",
 ))
+# Built-ins that are IMMUTABLE or STABLE, so a default calling only these is evaluated once by ADD COLUMN
+# (PostgreSQL 11+). PostgreSQL treats any other function as VOLATILE unless it is declared otherwise.
+NON_VOLATILE_FUNCS = frozenset((
+    "now", "transaction_timestamp", "statement_timestamp", "current_setting", "current_schema", "current_database",
+    "version", "pg_backend_pid", "to_timestamp", "to_date", "to_char", "to_number", "date_trunc", "date_part",
+    "make_date", "make_time", "make_timestamp", "make_timestamptz", "make_interval", "timezone", "age",
+    "lower", "upper", "initcap", "trim", "btrim", "ltrim", "rtrim", "length", "char_length", "concat", "concat_ws",
+    "substring", "substr", "replace", "left", "right", "lpad", "rpad", "repeat", "format", "md5", "encode",
+    "decode", "abs", "round", "floor", "ceil", "ceiling", "trunc", "power", "sqrt", "mod", "greatest", "least",
+    "coalesce", "nullif", "json_build_object", "jsonb_build_object", "json_build_array", "jsonb_build_array",
+    "to_json", "to_jsonb", "array_to_json", "row_to_json", "array_fill", "int4range", "int8range", "numrange",
+    "tsrange", "tstzrange", "daterange", "point", "inet", "float8", "int4", "int8", "numeric", "text", "bool",
+    "uuid_nil", "uuid_ns_url", "uuid_ns_dns", "uuid_ns_oid", "uuid_ns_x500", "to_tsvector", "setweight",
+))
 _SERIAL = {"serial": "int4", "serial4": "int4", "bigserial": "int8", "serial8": "int8",
            "smallserial": "int2", "serial2": "int2"}
 _ALIASES = {"int": "int4", "integer": "int4", "smallint": "int2", "bigint": "int8", "real": "float4",
@@ -67,6 +81,9 @@ def default_of(expr: dict) -> ir.Default:
             d.nextval = True
         if fname in VOLATILE_FUNCS:
             d.volatile = True
+        elif fname not in NON_VOLATILE_FUNCS:
+            d.volatile = True
+            d.unknown = d.unknown or fname
     return d
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 
 from . import catalog
-from .report import SEVERITY_RANK, ReviewReport
+from .report import PARSE_ERROR, SEVERITY_RANK, ReviewReport
 
 _COLORS = {"error": "\033[31m", "warning": "\033[33m", "info": "\033[36m", "dim": "\033[2m", "bold": "\033[1m",
            "reset": "\033[0m"}
@@ -23,7 +23,23 @@ def _plural(n: int, word: str) -> str:
 
 def counts_line(report: ReviewReport) -> str:
     s = report.summary
-    return ", ".join(_plural(s[k], k) for k in ("error", "warning", "info"))
+    line = ", ".join(_plural(s[k], k) for k in ("error", "warning", "info"))
+    if report.empty:
+        return line + " (nothing reviewed: no SQL statements)"
+    if report.unparsed:
+        return line + f" ({report.unparsed} unparsed, counted as errors)"
+    return line
+
+
+def force_hint(report: ReviewReport) -> str | None:
+    """How to force the dialect, when statements did not parse."""
+    if not report.errors or report.empty:
+        return None
+    if report.suggested:
+        return f"if this is {report.suggested}, force it with --dialect {report.suggested}"
+    if report.detected is None and report.dialect == "postgres":
+        return "if this is not PostgreSQL, force the dialect with --dialect mysql or --dialect sqlite"
+    return None
 
 
 def render_json(reports: list[ReviewReport]) -> str:
@@ -39,8 +55,15 @@ def render_text(reports: list[ReviewReport], color: bool = False) -> str:
         version = f" {r.pg_version}" if r.pg_version else ""
         head = f"{r.path or '<stdin>'}: {r.dialect}{version}, {_plural(r.statements, 'statement')}: {counts_line(r)}"
         out.append(c("bold", head))
+        if r.detected:
+            out.append(f"  {r.detected}")
+        if r.assume_in_transaction:
+            out.append("  reviewed as running inside a transaction (--assume-in-transaction)")
         for line, message in r.errors:
-            out.append(f"  {c('error', 'parse error')} line {line}: {message}")
+            out.append(f"  {c('error', 'error  ')} {PARSE_ERROR}  line {line}  {message}")
+        hint = force_hint(r)
+        if hint:
+            out.append(f"          {hint}")
         groups: dict[str, list] = {}
         for f in r.findings:
             groups.setdefault(f.table or "(no table)", []).append(f)
@@ -60,7 +83,8 @@ def render_text(reports: list[ReviewReport], color: bool = False) -> str:
 
 def render_sarif(reports: list[ReviewReport], version: str = "0") -> str:
     used = sorted({f.rule for r in reports for f in r.findings})
-    index = {rule: i for i, rule in enumerate(used)}
+    unread = any(r.errors for r in reports)
+    index = {rule: i for i, rule in enumerate(used + ([PARSE_ERROR] if unread else []))}
     rules = []
     for rule in used:
         sev, note, title = catalog.RULES[rule]
@@ -72,8 +96,18 @@ def render_sarif(reports: list[ReviewReport], version: str = "0") -> str:
             "defaultConfiguration": {"level": _level(sev)},
             "properties": {"tags": ["schema-review", note]},
         })
+    if unread:
+        rules.append({
+            "id": PARSE_ERROR,
+            "name": "ParseError",
+            "shortDescription": {"text": "Input that could not be read"},
+            "fullDescription": {"text": "A statement that does not parse, or an input without any statement, was "
+                                        "not reviewed. It counts as an error so unread input never passes; force "
+                                        "the dialect with --dialect when it was guessed wrong."},
+            "defaultConfiguration": {"level": "error"},
+            "properties": {"tags": ["schema-review"]},
+        })
     results = []
-    notifications = []
     for r in reports:
         uri = r.path or "stdin.sql"
         for f in r.findings:
@@ -86,10 +120,14 @@ def render_sarif(reports: list[ReviewReport], version: str = "0") -> str:
                                                     "region": {"startLine": max(1, f.line)}}}],
                 "properties": {"table": f.table, "column": f.column, "object": f.object, "note": f.note},
             })
+        hint = force_hint(r)
         for line, message in r.errors:
-            notifications.append({
-                "level": "warning",
-                "message": {"text": f"statement does not parse: {message}"},
+            results.append({
+                "ruleId": PARSE_ERROR,
+                "ruleIndex": index[PARSE_ERROR],
+                "level": "error",
+                "message": {"text": (message if r.empty else f"statement does not parse: {message}")
+                            + (f" ({hint})" if hint else "")},
                 "locations": [{"physicalLocation": {"artifactLocation": {"uri": uri},
                                                     "region": {"startLine": max(1, line)}}}],
             })
@@ -99,7 +137,7 @@ def render_sarif(reports: list[ReviewReport], version: str = "0") -> str:
         "runs": [{
             "tool": {"driver": {"name": "consultant-review", "version": version,
                                 "informationUri": "https://github.com/backend-consultant", "rules": rules}},
-            "invocations": [{"executionSuccessful": True, "toolExecutionNotifications": notifications}],
+            "invocations": [{"executionSuccessful": True}],
             "results": results,
         }],
     }
@@ -122,8 +160,10 @@ def render_github(reports: list[ReviewReport]) -> str:
     lines = []
     for r in reports:
         file_prop = f"file={_escape_prop(r.path)}," if r.path else ""
+        hint = force_hint(r)
         for line, message in r.errors:
-            lines.append(f"::warning {file_prop}line={line},title=parse error::{_escape_data(message)}")
+            body = message + (f" ({hint})" if hint else "")
+            lines.append(f"::error {file_prop}line={line},title={PARSE_ERROR}::{_escape_data(body)}")
         for f in sorted(r.findings, key=lambda f: (f.line, SEVERITY_RANK[f.severity])):
             command = {"error": "error", "warning": "warning"}.get(f.severity, "notice")
             title = _escape_prop(f"{f.rule} ({f.table})" if f.table else f.rule)

@@ -49,28 +49,52 @@ class Finding:
         return f"<Finding {self.rule} {self.table}.{self.column} line {self.line}>"
 
 
+PARSE_ERROR = "parse-error"  # the result id of an unparsed statement in text, SARIF and GitHub output
+EMPTY_MESSAGE = "no SQL statements found: the input is empty or only comments, so nothing was reviewed"
+
+
 class ReviewReport:
-    """The result of reviewing one input. `to_dict()` is the `--format json` object."""
+    """The result of reviewing one input. `to_dict()` is the `--format json` object.
+
+    `errors` are the (line, message) pairs of what could not be read: statements that do not parse,
+    or an input without any statement. Each counts as an error-level item, so unread input never passes.
+    """
 
     def __init__(self, dialect: str, statements: int, errors: list[tuple[int, str]], findings: list[Finding],
-                 pg_version: int | None = None, path: str | None = None) -> None:
+                 pg_version: int | None = None, path: str | None = None, detected: str | None = None,
+                 assume_in_transaction: bool = False) -> None:
         self.dialect = dialect
         self.statements = statements
         self.errors = errors
         self.findings = findings
         self.pg_version = pg_version
         self.path = path
+        self.detected = detected  # why this dialect was chosen, when it was inferred from the input
+        self.assume_in_transaction = assume_in_transaction
+        self.suggested: str | None = None  # a dialect that read some of the unparsed statements
+
+    @property
+    def unparsed(self) -> int:
+        return len(self.errors)
+
+    @property
+    def empty(self) -> bool:
+        return self.statements == 0
 
     @property
     def summary(self) -> dict[str, int]:
         counts = {s: 0 for s in SEVERITIES}
         for f in self.findings:
             counts[f.severity] = counts.get(f.severity, 0) + 1
+        counts["error"] += self.unparsed
+        counts["unparsed"] = self.unparsed
         return counts
 
     def at_or_above(self, threshold: str) -> bool:
         if threshold == "never":
             return False
+        if self.errors:
+            return True  # unread input is an error, and every threshold but never includes errors
         limit = SEVERITY_RANK[threshold]
         return any(SEVERITY_RANK.get(f.severity, 3) <= limit for f in self.findings)
 
@@ -84,4 +108,6 @@ class ReviewReport:
             "errors": [{"line": line, "message": message} for line, message in self.errors],
             "findings": [f.to_dict() for f in self.findings],
             "summary": self.summary,
+            "detected": self.detected,
+            "assume_in_transaction": self.assume_in_transaction,
         }

@@ -75,7 +75,7 @@ def _table_rules(t: Table, model: Schema, ctx, reserved) -> None:
             return
         origin = col.type_origin if ctx.is_input(col.type_origin) else t.pk.origin
         cq = q(col.name, d)
-        if col.type.base == "int4" and d != "sqlite":
+        if col.type.base in ("int2", "int4") and d != "sqlite":
             refs = _referencing(model, t, col.name)
             tail = "".join(f"\nALTER TABLE {qt(r.name, d)} ALTER COLUMN {q(c, d)} TYPE bigint;" for r, c in refs)
             if d == "mysql":
@@ -87,11 +87,12 @@ def _table_rules(t: Table, model: Schema, ctx, reserved) -> None:
             else:
                 fix = (f"-- rewrites the table: on a large table, add a bigint column, backfill it and swap instead\n"
                        f"ALTER TABLE {tq} ALTER COLUMN {cq} TYPE bigint;")
+            size = "32-bit" if col.type.base == "int4" else "16-bit (at most 32,767)"
             ctx.emit("int-primary-key", origin, name, col.name, t.pk.name,
-                     f"Primary key {name}.{col.name} is a 32-bit {col.type.display()}.", fix + tail)
+                     f"Primary key {name}.{col.name} is a {size} {col.type.display()}.", fix + tail)
         if d == "postgres" and ctx.pg_version >= 10 and col.serial_like and not col.identity:
             seq = f"{name}_{col.name}_seq"
-            bigint = "bigint" if col.type.base in ("int4", "int8") else col.type.display()
+            bigint = {"int2": "smallint", "int4": "bigint", "int8": "bigint"}.get(col.type.base, col.type.display())
             if ctx.created_in_input(t):
                 fix = f"-- in CREATE TABLE {tq}:\n{cq} {bigint} GENERATED ALWAYS AS IDENTITY PRIMARY KEY"
             else:

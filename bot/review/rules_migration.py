@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from . import ir
+from . import rules_session as session
 from .sqltext import cols, object_name, q, qt
 
 # varchar(n) -> varchar(m >= n) / text, numeric(p,s) -> numeric(q >= p, s), etc. rewrite nothing.
@@ -19,14 +20,20 @@ _TEXTISH = ("varchar", "text")
 
 
 class MigrationChecker:
-    def __init__(self, ctx, model, source: int, stmts: list[ir.Stmt]) -> None:
+    def __init__(self, ctx, model, source: int, stmts: list[ir.Stmt], assume_in_transaction: bool = False) -> None:
         self.ctx = ctx
         self.model = model
         self.source = source
         self.pg = ctx.dialect == "postgres"
-        self.in_tx = False
+        # --assume-in-transaction: the migration tool wraps the whole file in a transaction.
+        self.assume_tx = assume_in_transaction
+        self.in_tx = assume_in_transaction
+        self.begin_stmt: ir.Stmt | None = None  # the explicit BEGIN still open
+        self.not_valid_in_tx: set[tuple[str, str]] = set()  # (table key, constraint) added NOT VALID in this tx
         self.lock_timeout = False
         self.lock_reported = False
+        self.statement_timeout = False
+        self.timeout_reported = False
         # Tables and indexes this input creates: before their CREATE they are the dump's --clean preamble.
         self.future_tables = {s.table.key for s in stmts if s.kind == "create_table"}
         self.future_indexes = {s.index.name.lower() for s in stmts if s.kind == "create_index" and s.index.name}
@@ -49,14 +56,26 @@ class MigrationChecker:
                 f"Line {stmt.line} takes a strong lock on {table} without SET lock_timeout earlier in the migration."),
                 fix="SET lock_timeout = '5s';  -- first statement of the migration; retry on timeout")
 
+    def long_running(self, stmt, table: str | None, what: str) -> None:
+        if self.pg and not self.statement_timeout and not self.timeout_reported:
+            self.timeout_reported = True
+            self.emit("missing-statement-timeout", stmt, table, message=(
+                f"{what} at line {stmt.line} can run for a long time, and no SET statement_timeout comes before it."),
+                fix="SET statement_timeout = '15min';  -- before the long statement: a bound you accept\n"
+                    "-- inside a transaction: SET LOCAL statement_timeout = '15min';")
+
     # --- dispatch --------------------------------------------------------------------------
 
     def check(self, stmt: ir.Stmt) -> None:
         kind = stmt.kind
         if kind == "transaction":
-            self.in_tx = stmt.op == "begin"
+            session.transaction(self, stmt)
         elif kind == "lock_timeout":
             self.lock_timeout = stmt.enabled
+        elif kind == "statement_timeout":
+            self.statement_timeout = stmt.enabled
+        elif kind in session.HANDLERS:
+            session.HANDLERS[kind](self, stmt)
         elif kind == "create_index":
             self._create_index(stmt)
         elif kind == "drop_index":
@@ -65,6 +84,12 @@ class MigrationChecker:
             self._drop_table(stmt)
         elif kind == "alter_table":
             self._alter(stmt)
+        if self.pg and kind in ("create_table", "create_index", "alter_table"):
+            session.identifiers(self, stmt)
+
+    def finish(self) -> None:
+        """After the last statement: what the file as a whole left undone."""
+        session.finish(self)
 
     def _concurrently_in_tx(self, stmt, table: str, obj: str | None) -> None:
         self.emit("concurrently-in-transaction", stmt, table, None, obj,
@@ -78,6 +103,8 @@ class MigrationChecker:
         table = idx.table.name
         if self.pg and stmt.concurrently and self.in_tx:
             self._concurrently_in_tx(stmt, table, idx.name)
+        if self.pg and stmt.concurrently and not self.is_new(idx.table):
+            self.long_running(stmt, table, f"CREATE INDEX CONCURRENTLY {idx.name or ''}".rstrip())
         if not self.pg or stmt.concurrently or self.is_new(idx.table):
             return
         t = self.model.table(idx.table)
@@ -105,8 +132,8 @@ class MigrationChecker:
                 continue
             if idx is None and name.name.lower() in self.future_indexes:
                 continue  # pg_dump --clean preamble
-            if t is not None and (self.is_new(t.name) or idx.origin.source == self.source):
-                continue
+            if t is not None and self.is_new(t.name):
+                continue  # an index created in this file on an existing table still locks that table
             exists = " IF EXISTS" if stmt.if_exists else ""
             self.emit("drop-index-non-concurrently", stmt, table, None, name.name,
                       f"DROP INDEX {name.name} takes an ACCESS EXCLUSIVE lock on {table or 'its table'}.",
@@ -131,6 +158,8 @@ class MigrationChecker:
         name = stmt.table
         if self.is_new(name):
             return
+        if self.pg:
+            session.not_valid_then_validate(self, stmt)
         table = name.name
         t = self.model.table(name)
         d = self.ctx.dialect
@@ -158,10 +187,17 @@ class MigrationChecker:
                           f"-- 1. ship code that ignores {table}.{cmd.name} (Rails: self.ignored_columns += "
                           f"[\"{cmd.name}\"]);\n-- 2. in a later release:\n"
                           f"ALTER TABLE {tq} DROP COLUMN {q(cmd.name, d)};")
+            elif op == "drop_not_null":
+                self.emit("drop-not-null", stmt, table, cmd.name, None,
+                          f"Dropping NOT NULL on {table}.{cmd.name} lets NULLs in while code may still assume a value.",
+                          f"-- first make every reader handle NULL in {table}.{cmd.name}, then:\n"
+                          + self.ctx.stmt_text(self.source, stmt) + ";")
             elif self.pg:
                 self._pg_cmd(stmt, cmd, t, table, tq)
             if op not in ("other_weak", "validate_constraint"):
                 strong = True
+            elif op == "validate_constraint" and self.pg:
+                self.long_running(stmt, table, f"VALIDATE CONSTRAINT {cmd.name}")
         if strong:
             self.strong_lock(stmt, table)
 
@@ -188,6 +224,9 @@ class MigrationChecker:
             elif rewrites:
                 what = ("an identity column" if col.identity else "a stored generated column" if col.generated
                         else "serial (nextval())" if col.type.serial
+                        else f"the default {col.default.sql}, which calls {col.default.unknown}() that the review does "
+                             f"not know (PostgreSQL treats a function as VOLATILE unless declared otherwise)"
+                        if col.default.volatile and col.default.unknown
                         else f"the volatile default {col.default.sql}" if col.default.volatile
                         else f"a default ({col.default.sql}) before PostgreSQL 11")
                 default_sql = col.default.sql if col.default is not None and not col.type.serial else "..."
@@ -213,6 +252,11 @@ class MigrationChecker:
                       _not_null_recipe(tq, table, cmd.name, pgv, check))
         elif op == "alter_type":
             col = t.column(cmd.name) if t is not None else None
+            if col is None and cmd.type.base == "timestamp" and not cmd.type.array:
+                # Without --schema the column is unknown to the model, so the design rule cannot see it.
+                self.emit("timestamp-without-time-zone", stmt, table, cmd.name, None,
+                          f"{table}.{cmd.name} becomes timestamp without time zone.",
+                          f"ALTER TABLE {tq} ALTER COLUMN {q(cmd.name, d)} TYPE timestamptz;  -- instead")
             if col is not None and not cmd.using and _safe_type_change(col.type, cmd.type):
                 return
             old = col.type.display() if col is not None else "its current type"

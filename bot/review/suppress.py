@@ -7,6 +7,7 @@ File: `.consultant.toml` (top-level keys, or a `[review]` table) or `[tool.consu
 pyproject.toml, found by walking up from the reviewed file's directory:
 
     disable = ["wide-table", "serial-primary-key"]
+    assume_in_transaction = true   # the migration tool wraps each file in a transaction (Django, Rails, Alembic)
     [severity]                 # [tool.consultant.review.severity] in pyproject.toml
     int-primary-key = "info"
 """
@@ -26,10 +27,12 @@ _RULE_ID = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*|\*")
 class ReviewConfig:
     """Rules to disable and severity overrides (rule id -> error|warning|info)."""
 
-    __slots__ = ("disable", "severity", "path")
+    __slots__ = ("disable", "severity", "path", "assume_in_transaction")
 
-    def __init__(self, disable=(), severity: dict[str, str] | None = None, path: str | None = None) -> None:
+    def __init__(self, disable=(), severity: dict[str, str] | None = None, path: str | None = None,
+                 assume_in_transaction: bool = False) -> None:
         self.disable = frozenset(disable)
+        self.assume_in_transaction = assume_in_transaction
         self.severity = dict(severity or {})
         self.path = path
         where = f" in {path}" if path else ""
@@ -123,4 +126,7 @@ def _from_section(section: dict, path: str) -> ReviewConfig:
         raise ConfigError(f"{path}: 'disable' must be a list of rule ids")
     if not isinstance(severity, dict):
         raise ConfigError(f"{path}: 'severity' must be a table of rule id = severity")
-    return ReviewConfig(disable, {str(k): str(v) for k, v in severity.items()}, path)
+    assume = section.get("assume_in_transaction", False)
+    if not isinstance(assume, bool):
+        raise ConfigError(f"{path}: 'assume_in_transaction' must be true or false")
+    return ReviewConfig(disable, {str(k): str(v) for k, v in severity.items()}, path, assume)

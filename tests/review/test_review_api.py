@@ -25,10 +25,11 @@ ALTER TABLE orders ADD COLUMN paid_at timestamp;
 
 def test_report_to_dict_has_exactly_the_documented_shape():
     d = review(MIGRATION).to_dict()
-    assert list(d) == ["dialect", "statements", "errors", "findings", "summary"]
+    assert list(d) == ["dialect", "statements", "errors", "findings", "summary", "detected", "assume_in_transaction"]
     assert d["dialect"] == "postgres" and d["statements"] == 3 and d["errors"] == []
-    assert list(d["summary"]) == ["error", "warning", "info"]
-    assert d["summary"] == {"error": 1, "warning": 2, "info": 1}
+    assert list(d["summary"]) == ["error", "warning", "info", "unparsed"]
+    assert d["summary"] == {"error": 1, "warning": 2, "info": 1, "unparsed": 0}
+    assert d["detected"] is None and d["assume_in_transaction"] is False
     for f in d["findings"]:
         assert list(f) == ["rule", "severity", "table", "column", "object", "line", "message", "why", "fix", "note"]
     first = d["findings"][0]

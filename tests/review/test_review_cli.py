@@ -31,8 +31,8 @@ def test_json_output_is_exactly_one_object_of_the_documented_shape():
     lines = p.stdout.decode().strip().splitlines()
     assert len(lines) == 1
     d = json.loads(lines[0])
-    assert list(d) == ["dialect", "statements", "errors", "findings", "summary"]
-    assert d["summary"] == {"error": 1, "warning": 9, "info": 0}
+    assert list(d) == ["dialect", "statements", "errors", "findings", "summary", "detected", "assume_in_transaction"]
+    assert d["summary"] == {"error": 1, "warning": 9, "info": 0, "unparsed": 0}
     assert all(list(f) == FINDING_KEYS for f in d["findings"])
     assert p.stderr == b""
 
@@ -99,10 +99,11 @@ def test_sarif_is_2_1_0():
     assert any(r["level"] == "note" for r in run["results"])  # info -> note
 
 
-def test_sarif_lists_parse_errors_as_notifications():
-    log = json.loads(consultant("--format", "sarif", fx("pg_parse_errors.sql")).stdout)
-    notes = log["runs"][0]["invocations"][0]["toolExecutionNotifications"]
-    assert [n["locations"][0]["physicalLocation"]["region"]["startLine"] for n in notes] == [6, 17]
+def test_sarif_lists_parse_errors_as_error_results():
+    p = consultant("--format", "sarif", fx("pg_parse_errors.sql"))
+    results = [r for r in json.loads(p.stdout)["runs"][0]["results"] if r["ruleId"] == "parse-error"]
+    assert [r["locations"][0]["physicalLocation"]["region"]["startLine"] for r in results] == [6, 17]
+    assert {r["level"] for r in results} == {"error"} and p.returncode == 1
 
 
 def test_github_annotations():

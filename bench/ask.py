@@ -1,0 +1,101 @@
+"""Whole-process time of a one-shot offline `consultant ask` on a warm index, against the 0.4 s target.
+
+    python -m bench.ask [--runs 9]
+
+Runs `consultant ask --json QUESTION` as a fresh process (no LLM configured, the embedded SQLite store and
+the knowledge index in a temporary CONSULTANT_DATA_DIR), after one warm-up run that builds the index and
+migrates the database. Then one more process reports where the time goes, stage by stage, so a regression
+points at its stage. Bytecode is cached in the temporary directory (see bench/review.py for why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+TARGET_S = 0.4
+QUESTION = "why is my query slow with a seq scan on orders"
+
+# Runs in the child: the same steps as `consultant ask`, timed one by one.
+STAGES = r"""
+import json, sys, time
+marks = []
+t = time.perf_counter()
+def lap(name):
+    global t
+    now = time.perf_counter(); marks.append((name, now - t)); t = now
+import asyncio
+from adapters.console.ask import local_inbound
+lap("import the ask path (bootstrap, engine, store)")
+from bot.bootstrap import build_analyzers, build_app, build_retriever
+from bot.config import Settings
+from bot.store.migrate import upgrade
+from bot.store.sql import SqlStore
+
+async def main():
+    settings = Settings.from_env()
+    store = SqlStore.from_url(settings.database_url)
+    await upgrade(store.engine)
+    lap("database migration check (alembic)")
+    retriever = build_retriever(settings)
+    lap("knowledge index load (notes parsed, index opened)")
+    app = await build_app(settings, store=store, retriever=retriever, migrate=False)
+    lap("analyzers and engine")
+    await app.engine.handle(local_inbound("bench-ask", sys.argv[1]))
+    lap("the turn (engine.handle)")
+    await app.close()
+    lap("close")
+
+asyncio.run(main())
+print(json.dumps(marks))
+"""
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=9, help="timed runs (default 9)")
+    args = parser.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="consultant-bench-ask-"))
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("PYTHONDONTWRITEBYTECODE", "OPENAI_API_KEY", "DATABASE_URL", "KNOWLEDGE_DIR")}
+    env.update(PYTHONPYCACHEPREFIX=str(tmp / "pycache"), CONSULTANT_DATA_DIR=str(tmp / "data"),
+               PYTHONPATH=str(ROOT) + os.pathsep + env.get("PYTHONPATH", ""))
+    cmd = [sys.executable, "-m", "adapters.cli", "ask", "--json", QUESTION]
+    try:
+        subprocess.run(cmd, check=True, capture_output=True, cwd=str(ROOT), env=env)  # builds index and database
+        times = []
+        for _ in range(args.runs):
+            start = time.perf_counter()
+            subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, cwd=str(ROOT), env=env)
+            times.append(time.perf_counter() - start)
+        out = subprocess.run([sys.executable, "-c", STAGES, QUESTION], check=True, capture_output=True,
+                             cwd=str(ROOT), env=env)
+        stages = json.loads(out.stdout.decode().strip().splitlines()[-1])
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True, cwd=str(ROOT), env=env)
+        bare = time.perf_counter() - start
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+    median = statistics.median(times)
+    print(f"consultant ask --json (offline, warm index), {args.runs} runs:")
+    print(f"  ours     best {min(times):6.3f} s   median {median:6.3f} s")
+    print(f"  target   {TARGET_S:.3f} s   {'met' if median <= TARGET_S else 'MISSED'}")
+    print(f"where the time goes (one process; the interpreter alone starts in {bare:.3f} s):")
+    for name, seconds in stages:
+        print(f"  {seconds:6.3f} s  {name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
