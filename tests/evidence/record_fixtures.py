@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -160,6 +161,9 @@ SET log_min_duration_statement = 0;
 SELECT id, name, plan FROM accounts WHERE plan = 'team' ORDER BY id LIMIT 12;
 {n_plus_one}
 SELECT count(*) FROM events WHERE kind = 'refund';
+{repeated}
+SET work_mem = '1MB';
+SELECT payload, count(*) FROM events GROUP BY payload HAVING count(*) > 1;
 """
 
 
@@ -186,8 +190,16 @@ def record_server_logs(rec: Recorder) -> None:
     loop = "\n".join(f"SELECT id, kind, created_at FROM events WHERE account_id = {a} ORDER BY created_at DESC LIMIT 5;"
                      for a in range(1 + 204, 205 + 3 * 12, 3))
     start = log_size(rec)
-    rec.psql(APP_WORKLOAD.format(n_plus_one=loop))
+    repeated = "SELECT id, name, plan FROM accounts WHERE id = 42;\n" * 6  # the same lookup from six helpers
+    rec.psql(APP_WORKLOAD.format(n_plus_one=loop, repeated=repeated))
     (LOGS / "server_simple.log").write_text(server_log_since(rec, start))
+    # A loop that touches two relations per row interleaves two N+1 groups (events, orders, events, orders, ...).
+    start = log_size(rec)
+    pairs = "\n".join(f"SELECT kind FROM events WHERE account_id = {a} LIMIT 3;\n"
+                      f"SELECT total FROM orders WHERE customer_id = {a % 50 + 1} LIMIT 3;" for a in range(205, 217))
+    rec.psql(f"SET log_min_duration_statement = 0;\nBEGIN;\nSELECT id FROM accounts WHERE plan = 'pro' LIMIT 12;\n"
+             f"{pairs}\nCOMMIT;\n")
+    (LOGS / "server_interleaved.log").write_text(server_log_since(rec, start))
     # log_statement = 'all' without durations; then a clean version, one query with a join.
     start = log_size(rec)
     rec.psql("SET log_statement = 'all';\nSELECT a.id, a.name, count(e.id) FROM accounts a "
@@ -278,6 +290,30 @@ SQLALCHEMY_APP = textwrap.dedent("""
 """)
 
 
+RAILS_APP = """
+require "active_record"
+require "logger"
+ActiveRecord::Base.establish_connection(adapter: "postgresql", host: ENV["PGHOST"], username: ENV["PGUSER"],
+                                        database: ENV["PGDATABASE"])
+ActiveRecord::Base.logger = Logger.new($stdout)
+class Account < ActiveRecord::Base; has_many :events; end
+class Event < ActiveRecord::Base; belongs_to :account; end
+accounts = Account.where(plan: "free").where("id >= 205").order(:id).limit(10)
+accounts = accounts.includes(:events) if ARGV[0] == "prefetch"
+accounts.each { |account| account.events.to_a.size }
+"""
+
+
+def record_rails_logs(rec: Recorder) -> None:
+    """ActiveRecord from Debian's ruby-activerecord and ruby-pg packages (apt-get install ruby-activerecord ruby-pg)."""
+    env = dict(os.environ, PGHOST=rec.host, PGUSER=rec.user, PGDATABASE=rec.db)
+    for variant, name in (("n_plus_one", "rails_n_plus_one"), ("prefetch", "rails_includes")):
+        done = subprocess.run(["ruby", "-e", RAILS_APP, variant], capture_output=True, text=True, env=env, check=False)
+        if done.returncode:
+            raise SystemExit(f"{name} failed: {done.stderr[-2000:]}")
+        (LOGS / f"{name}.log").write_text(done.stdout)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--host", default="127.0.0.1")
@@ -296,6 +332,10 @@ def main() -> int:
             record_orm_logs(rec, args.orm_python)
         else:
             print(f"skipping the ORM logs: {args.orm_python} does not exist", file=sys.stderr)
+        if shutil.which("ruby"):
+            record_rails_logs(rec)
+        else:
+            print("skipping the Rails logs: no ruby (apt-get install ruby-activerecord ruby-pg)", file=sys.stderr)
     finally:
         subprocess.run(["dropdb", "-h", args.host, "-U", args.user, "--if-exists", db], check=False)
     return 0
