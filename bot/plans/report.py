@@ -52,7 +52,9 @@ def finding_sections(findings: list[dict[str, Any]]) -> list[str]:
 
 
 def duration(ms: float) -> str:
-    return f"{ms / 1000:.1f} s" if ms >= 1000 else f"{ms:,.1f} ms"
+    if ms >= 1000:
+        return f"{ms / 1000:.1f} s"
+    return f"{ms:,.1f} ms" if ms >= 1 else f"{ms:.3f} ms"
 
 
 def percent(share: float) -> str:

@@ -58,6 +58,7 @@ _RAILS = re.compile(r"^(?:[DIWEF], \[[^\]]*\] +\w+ -- \w*: |\[[^\]]*\] )*\s*(?P<
                     r"(?:\s+(?P<binds>\[\[.*\]\]))?\s*$", re.I)
 _RAILS_REQUEST = re.compile(r"^\s*(?:Started [A-Z]+ |Processing by )")
 _PLAIN = re.compile(r"^\s*(?:SELECT|INSERT|UPDATE|DELETE|WITH)\b.*;?\s*$", re.I)
+_DDL = re.compile(r"^\s*(?:CREATE|ALTER|DROP)\s+(?:TABLE|INDEX|UNIQUE|VIEW|SCHEMA|TYPE)\b", re.I | re.M)
 _BOUNDARY = re.compile(r"^\s*(?:BEGIN|START TRANSACTION|COMMIT|ROLLBACK|END)\b", re.I)
 
 
@@ -77,7 +78,9 @@ def sniff(text: str, limit: int = 400) -> str | None:
     if scores[best] >= 2:
         return best
     plain = sum(1 for ln in head if _PLAIN.match(ln))
-    if plain >= 5 and plain >= 0.8 * len(head):
+    selects = sum(1 for ln in head if re.match(r"\s*(?:SELECT|WITH)\b", ln, re.I))
+    # Plain SQL is a log only when it is mostly one-line queries: a migration or a seed file (DDL, INSERTs) is not.
+    if plain >= 5 and plain >= 0.8 * len(head) and selects >= 0.5 * plain and not _DDL.search(text):
         return "sql"
     return None
 

@@ -17,6 +17,7 @@ from .parse import QueryLog, Statement
 from .stackfix import n_plus_one_fix, repeated_fix
 
 MIN_REPEATS = 5
+_READ = re.compile(r"\s*\(?\s*(?:SELECT|WITH)\b", re.I)
 SLOW_MS = 100.0
 FRAMEWORKS = {"django": "Django", "sqlalchemy": "SQLAlchemy", "rails": "Rails"}
 
@@ -68,6 +69,8 @@ def run_rules(log: QueryLog, fingerprints: dict[int, str], slow_ms: float = SLOW
         queries = [s for s in statements if not is_control(s.sql)]
         groups: dict[str, Group] = {}
         for stmt in queries:
+            if not _READ.match(stmt.sql):  # N+1s and cacheable repeats are reads; a batch of writes is another story
+                continue
             groups.setdefault(fingerprints[id(stmt)], Group(fingerprints[id(stmt)])).statements.append(stmt)
         looping = {fp for fp, g in groups.items() if len(g.statements) >= MIN_REPEATS}
         for fp in looping:
