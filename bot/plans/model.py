@@ -117,6 +117,14 @@ class Plan:
             return self.execution_ms
         return self.root.inclusive_ms + sum(t.time_ms for t in self.triggers)
 
+    @property
+    def jit_outside_nodes_ms(self) -> float:
+        """JIT compile time the node timings do not include (PostgreSQL charges part of it to no node)."""
+        if not self.jit_ms or not self.execution_ms:
+            return 0.0
+        inside = sum(n.exclusive_ms for n in self.nodes()) + sum(t.time_ms for t in self.triggers)
+        return min(self.jit_ms, max(0.0, self.execution_ms - inside))
+
     def nodes(self) -> Iterator[Node]:
         return self.root.walk()
 

@@ -66,6 +66,8 @@ def percent(share: float) -> str:
 def hotspot_phrase(h: dict[str, Any]) -> str:
     if h["node"] == "Trigger":
         return f"the trigger for `{h['object']}`"
+    if h["node"] == "JIT":
+        return "JIT compilation"
     return f"{h['node']} on `{h['object']}`" if h.get("object") else h["node"]
 
 
@@ -77,6 +79,9 @@ def hotspots(plan: Plan, top: int = 3) -> list[dict[str, Any]]:
               "ms": round(n.exclusive_ms, 3), "line": n.line} for n in plan.nodes()]
     items += [{"node": "Trigger", "object": t.constraint or t.name, "share": round(min(1.0, t.time_ms / total), 4),
                "ms": round(t.time_ms, 3), "line": None} for t in plan.triggers]
+    if jit := plan.jit_outside_nodes_ms:
+        items.append({"node": "JIT", "object": None, "share": round(min(1.0, jit / total), 4), "ms": round(jit, 3),
+                      "line": None})
     items.sort(key=lambda h: -h["ms"])
     return items[:top]
 

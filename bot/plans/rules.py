@@ -287,7 +287,8 @@ def plan_level(plan: Plan, schema_sql: str | None = None) -> list[Finding]:
     total = plan.total_ms
     for trigger in plan.triggers:
         share = _share(plan, trigger.time_ms)
-        if share < 0.1 or trigger.time_ms < 1:
+        per_call = trigger.time_ms / max(trigger.calls, 1)
+        if share < 0.1 or not (trigger.time_ms >= 100 or per_call >= 1):  # an indexed FK check is ~0.01 ms a call
             continue
         table, column = fk_columns(trigger.constraint, trigger.relation or plan.root.relation, schema_sql)
         what = f"the trigger for `{trigger.constraint}`" if trigger.constraint else f"trigger `{trigger.name}`"

@@ -65,6 +65,9 @@ ANALYZE line_items;
 # name -> (session settings, statement, wrapped in a rolled-back transaction?)
 SCENARIOS: dict[str, tuple[str, str, bool]] = {
     "fk_delete": ("", "DELETE FROM accounts WHERE id <= 150", True),
+    # The same DELETE once the referencing column is indexed (inside the rolled-back transaction).
+    "fk_delete_indexed": ("CREATE INDEX events_account_id_idx ON events (account_id);",
+                          "DELETE FROM accounts WHERE id <= 150", True),
     "seq_scan_filter": ("", "SELECT id, account_id, created_at FROM events WHERE kind = 'refund'", False),
     "index_filter": ("", "SELECT id, total FROM orders WHERE customer_id = 7 AND status = 'refunded'", False),
     "join_filter": ("", "SELECT s.code, h.alt FROM skus s JOIN shelf h ON s.code = h.code OR s.alt = h.alt", False),
