@@ -50,13 +50,18 @@ def read_plan(text: str, schema_sql: str | None = None) -> PlanResult:
 
 
 def _parse(text: str) -> tuple[Plan, int]:
+    if text.lstrip()[:1] in ("[", "{") and '"Plan"' in text[:2000]:
+        try:  # raw FORMAT JSON, as `psql -At` or a file export writes it: no decorations to strip
+            return parse_json(text, unwrapped=True)
+        except PlanReadError:
+            pass
     body = unwrap(text)
     json_at = JSON_START.search(body)
     lines = body.split("\n")
     root = find_root(lines)
     text_at = sum(len(line) + 1 for line in lines[:root]) if root is not None else None
     if json_at is not None and (text_at is None or json_at.start() < text_at):
-        return parse_json(text)
+        return parse_json(body, unwrapped=True)
     if text_at is not None:
         _check_complete(lines, root)
         return parse_text(text)

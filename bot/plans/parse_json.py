@@ -26,8 +26,9 @@ def looks_like_json_plan(text: str) -> bool:
     return JSON_START.search(text) is not None
 
 
-def parse_json(text: str) -> tuple[Plan, int]:
-    body = unwrap(text)
+def parse_json(text: str, *, unwrapped: bool = False) -> tuple[Plan, int]:
+    """`unwrapped`: the text has been through parse_text.unwrap already (or is raw JSON needing none)."""
+    body = text if unwrapped else unwrap(text)
     start = JSON_START.search(body)
     if start is None:
         raise PlanReadError('no {"Plan": ...} object found')

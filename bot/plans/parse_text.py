@@ -36,11 +36,16 @@ _INT_PROPS = {"Rows Removed by Filter", "Rows Removed by Join Filter", "Rows Rem
 
 def unwrap(text: str) -> str:
     """Strip what psql and GUI clients add around plan rows: quotes, headers, rules, footers, `+` marks."""
-    lines = [re.sub(r"\s*\+$", "", line.rstrip()) for line in text.replace("\r\n", "\n").split("\n")]
+    lines = [_unplus(line.rstrip()) for line in text.replace("\r\n", "\n").split("\n")]
     filled = [ln for ln in lines if ln.strip()]
     if filled and sum(1 for ln in filled if _QUOTED.match(ln)) >= max(2, len(filled) // 2):
         lines = [_unquote(ln) for ln in lines]
     return "\n".join("" if _DECORATION.fullmatch(line.strip()) else line for line in lines)
+
+
+def _unplus(line: str) -> str:
+    """psql's aligned format marks a value continued on the next line with a trailing `+`."""
+    return line[:-1].rstrip() if line.endswith("+") else line
 
 
 # A row as pgAdmin/DBeaver copy it: the whole value in double quotes, inner quotes doubled.
