@@ -263,7 +263,7 @@ def many_loops(plan: Plan, node: Node) -> Finding | None:
         "The inner side of a nested loop (or a correlated subquery) runs once per outer row: an N+1 inside the "
         "database. Cheap per call, it adds up; a hash join over one pass is often cheaper when the estimates allow it.",
         "Check the outer side's row estimate (a misestimate makes the planner pick a nested loop), keep an index on "
-        f"the inner join key{f' ({key})' if key else ''}, or rewrite a correlated subquery as a JOIN.",
+        f"the inner join key{f' (`{key}`)' if key else ''}, or rewrite a correlated subquery as a JOIN.",
         "query-optimization")
 
 

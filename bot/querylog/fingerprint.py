@@ -10,33 +10,36 @@ from __future__ import annotations
 import hashlib
 import re
 
-_STRING = re.compile(r"'(?:[^']|'')*'")
-_NUMBER = re.compile(r"(?<![\w$.])-?\d+(?:\.\d+)?(?![\w.])")
 _PLACEHOLDER = re.compile(r"%\(\w+\)s|%s|\?|(?<!:):\w+\b|\$\d+")
+# String literals, placeholders and numbers, in one pass.
+_CONSTANT = re.compile(r"'(?:[^']|'')*'|%\(\w+\)s|%s|\?|(?<!:):\w+\b|\$\d+|(?<![\w$.])-?\d+(?:\.\d+)?(?![\w.])")
 _IN_LIST = re.compile(r"\(\s*(?:\?\s*,\s*)+\?\s*\)")
 _SPACE = re.compile(r"\s+")
 _SKIP = re.compile(r"^\s*(?:BEGIN|COMMIT|ROLLBACK|END|START TRANSACTION|SAVEPOINT|RELEASE|SET|SHOW|RESET|DISCARD|"
                    r"DEALLOCATE)\b", re.I)
 
 _cache: dict[str, str] = {}
+_by_text: dict[str, str] = {}
 
 
 def shape(sql: str) -> str:
     """The statement with constants and placeholders replaced by `?`, IN lists collapsed, spaces squeezed."""
-    text = _STRING.sub("?", sql)
-    text = _PLACEHOLDER.sub("?", text)
-    text = _NUMBER.sub("?", text)
+    text = _CONSTANT.sub("?", sql)
     text = _IN_LIST.sub("(?)", text)
     return _SPACE.sub(" ", text).strip().rstrip(";").strip()
 
 
 def fingerprint(sql: str) -> str:
+    if (known := _by_text.get(sql)) is not None:  # ORM and prepared statements repeat verbatim
+        return known
     key = shape(sql)
     found = _cache.get(key)
     if found is None:
         found = _pg_fingerprint(sql, key)
         if len(_cache) < 50_000:
             _cache[key] = found
+    if len(_by_text) < 50_000:
+        _by_text[sql] = found
     return found
 
 

@@ -40,8 +40,7 @@ class LogReadError(ValueError):
 
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
-_PG = re.compile(r"^(?P<prefix>.*?)\b(?P<level>LOG|DETAIL|STATEMENT|ERROR|WARNING|NOTICE|HINT|CONTEXT|FATAL):  "
-                 r"(?P<msg>.*)$")
+_PG = re.compile(r"\b(?P<level>LOG|DETAIL|STATEMENT|ERROR|WARNING|NOTICE|HINT|CONTEXT|FATAL):  (?P<msg>.*)$")
 _PG_MSG = re.compile(r"^(?:duration: (?P<dur>\d+\.\d+) ms(?:  (?P<kind>statement|execute|parse|bind)"
                      r"(?: (?P<name>[^:]*))?: (?P<sql>.*))?|(?P<kind2>statement|execute)(?: (?P<name2>[^:]*))?: "
                      r"(?P<sql2>.*))$", re.S)
@@ -68,7 +67,7 @@ def sniff(text: str, limit: int = 400) -> str | None:
     if not head:
         return None
     scores = {
-        "postgres": sum(1 for ln in head if (m := _PG.match(ln)) and m.group("level") == "LOG"
+        "postgres": sum(1 for ln in head if (m := _PG.search(ln)) and m.group("level") == "LOG"
                         and _PG_MSG.match(m.group("msg"))),
         "django": sum(1 for ln in head if _DJANGO.match(ln)),
         "sqlalchemy": sum(1 for ln in head if _SA_LINE.match(ln)),
@@ -108,12 +107,13 @@ def _postgres(lines: list[str]) -> list[Statement]:
         if raw[:1] in ("\t", " ") and current is not None:  # continuation of a multi-line statement
             current.sql += "\n" + raw.strip()
             continue
-        m = _PG.match(raw)
+        m = _PG.search(raw)
         if not m:
             current = None
             continue
-        pid = _PG_PID.search(m.group("prefix"))
-        session = pid.group(1) if pid else m.group("prefix").split(" ", 2)[-1]
+        prefix = raw[: m.start()]
+        pid = _PG_PID.search(prefix)
+        session = pid.group(1) if pid else prefix.split(" ", 2)[-1]
         level, msg = m.group("level"), m.group("msg")
         current = None
         if level == "DETAIL":
@@ -133,7 +133,9 @@ def _postgres(lines: list[str]) -> list[Statement]:
             if session in last and last[session].duration_ms is None:
                 last[session].duration_ms = duration
             continue
-        stmt = Statement(sql=sql, line=number, duration_ms=duration, session=session, at=_seconds(m.group("prefix")))
+        # The timestamp only matters when there is no duration (log_statement): then it gives the span.
+        at = _seconds(prefix) if duration is None else None
+        stmt = Statement(sql=sql, line=number, duration_ms=duration, session=session, at=at)
         if _BOUNDARY.match(sql):
             units[session] = units.get(session, 0) + 1
         stmt.unit = units.get(session, 0)
