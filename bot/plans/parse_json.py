@@ -22,10 +22,6 @@ _AGGREGATES = {"Plain": "Aggregate", "Sorted": "GroupAggregate", "Hashed": "Hash
 _JOINS = {"Nested Loop": "Nested Loop", "Hash Join": "Hash", "Merge Join": "Merge"}
 
 
-def looks_like_json_plan(text: str) -> bool:
-    return JSON_START.search(text) is not None
-
-
 def parse_json(text: str, *, unwrapped: bool = False) -> tuple[Plan, int]:
     """`unwrapped`: the text has been through parse_text.unwrap already (or is raw JSON needing none)."""
     body = text if unwrapped else unwrap(text)

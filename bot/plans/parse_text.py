@@ -25,7 +25,6 @@ _TRIGGER = re.compile(r"^\s*Trigger(?: for constraint)? (?P<name>\S+?)(?: on (?P
 _CONSTRAINT_TRIGGER = re.compile(r"^\s*Trigger for constraint ")
 _TOP_LEVEL = re.compile(r"^\s*(Planning Time|Execution Time|Planning|JIT|Settings|Query Identifier|Trigger)\b")
 _PROP = re.compile(r"^(?P<key>[A-Z][A-Za-z /]*?):\s+(?P<value>.*)$")
-_SIZE = re.compile(r"(\d+)kB")
 
 # Text labels whose value is kept as text, under PostgreSQL's FORMAT JSON name.
 _TEXT_PROPS = {"Filter", "Index Cond", "Recheck Cond", "Hash Cond", "Merge Cond", "Join Filter", "Sort Key",
@@ -253,17 +252,3 @@ def _buffers(props: dict, value: str) -> None:
             op, _, n = item.partition("=")
             if n.isdigit():
                 props[f"{scope} {op.capitalize()} Blocks"] = int(n)
-
-
-def looks_like_text_plan(text: str) -> bool:
-    return any(NODE_LINE.match(line) for line in unwrap(text).split("\n"))
-
-
-def has_incomplete_plan(text: str) -> bool:
-    """A QUERY PLAN header or arrows with costs cut off: meant as a plan, not readable as one."""
-    return bool(re.search(r"^\s*\"?\s*(?:->\s+)?[A-Z][A-Za-z ]+(?: on \S+)?\s+\(cost=\d", text, re.M))
-
-
-def size_kb(value: str) -> int | None:
-    m = _SIZE.search(value or "")
-    return int(m.group(1)) if m else None

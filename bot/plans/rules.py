@@ -146,8 +146,8 @@ def misestimate(plan: Plan, node: Node, ancestors: list[Node]) -> Finding | None
         f"{node.label} was estimated at {est:,.0f} rows but returned {act:,.0f} ({ratio:,.0f}x {direction}estimate)",
         "The planner picked the plan above this node (join method, join order, parallelism) for the estimated "
         "row count. Off by 10x or more, that choice is built on sand: stale statistics or correlated columns "
-        f"{'(several columns in one predicate: the planner multiplies their selectivities)' if len(cols) > 1 else ''}"
-        " are the usual cause.".replace("  ", " "),
+        + ("(several columns in one predicate: the planner multiplies their selectivities) " if len(cols) > 1 else "")
+        + "are the usual cause.",
         statistics_fix(node.relation, [c for c, _ in cols]), "explain-analyze",
         column=cols[0][0] if cols else None)
 

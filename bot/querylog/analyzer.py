@@ -12,7 +12,7 @@ from bot.plans.report import counts, finding_sections, top_findings
 
 from .fingerprint import fingerprint, is_control
 from .parse import FORMATS_READ, LogReadError, QueryLog, looks_like_log_attempt, parse_log, sniff
-from .rules import FRAMEWORKS, SLOW_MS, log_total_ms, run_rules
+from .rules import SLOW_MS, log_total_ms, run_rules
 
 FORMAT_NAMES = {"postgres": "PostgreSQL server log", "django": "Django debug log", "sqlalchemy": "SQLAlchemy echo log",
                 "rails": "Rails log", "sql": "plain SQL"}
@@ -132,4 +132,4 @@ def to_analysis(result: LogResult) -> Analysis:
                     facts=facts)
 
 
-__all__ = ["FRAMEWORKS", "LogResult", "QueryLogAnalyzer", "read_log"]
+__all__ = ["LogResult", "QueryLogAnalyzer", "read_log"]

@@ -8,6 +8,7 @@ repeated query (cache it), not an N+1.
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,7 +20,6 @@ from .stackfix import n_plus_one_fix, repeated_fix
 MIN_REPEATS = 5
 _READ = re.compile(r"\s*\(?\s*(?:SELECT|WITH)\b", re.I)
 SLOW_MS = 100.0
-FRAMEWORKS = {"django": "Django", "sqlalchemy": "SQLAlchemy", "rails": "Rails"}
 
 
 @dataclass
@@ -164,8 +164,6 @@ def fill_params(sql: str, params: tuple[str, ...]) -> str:
         return sql
     if len(params) == 1 and params[0].startswith("{"):  # SQLAlchemy: a dict of named parameters
         try:
-            import ast
-
             named = ast.literal_eval(params[0])
         except (ValueError, SyntaxError):
             return sql
