@@ -8,7 +8,9 @@ is not a plan.
 
 from __future__ import annotations
 
+import logging
 import re
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,6 +21,8 @@ from .model import Plan, PlanReadError, compute_times
 from .parse_json import JSON_START, parse_json
 from .parse_text import NODE_LINE, find_root, parse_text, unwrap
 from .rules import run_rules
+
+log = logging.getLogger(__name__)
 
 FORMATS_READ = ("I read PostgreSQL EXPLAIN output in the text format (as psql, pgAdmin or DBeaver show it) or "
                 "FORMAT JSON; paste the whole output of EXPLAIN (ANALYZE, BUFFERS) <query>.")
@@ -99,7 +103,11 @@ class PlanAnalyzer(Analyzer):
 
     def analyze(self, text: str, options: dict[str, Any] | None = None) -> Analysis:
         options = options or {}
+        started = time.perf_counter()
         result = read_plan(text or "", schema_sql=options.get("schema"))
+        log.info("plan read", extra={"nodes": result.nodes, "findings": len(result.findings),
+                                     "unreadable": result.plan is None,
+                                     "ms": round((time.perf_counter() - started) * 1000, 2)})
         return to_analysis(result)
 
 

@@ -3,6 +3,8 @@ statements with a headline (statements, distinct fingerprints, total time, the w
 
 from __future__ import annotations
 
+import logging
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -13,6 +15,8 @@ from bot.plans.report import counts, finding_sections, top_findings
 from .fingerprint import fingerprint, is_control
 from .parse import FORMATS_READ, LogReadError, QueryLog, looks_like_log_attempt, parse_log, sniff
 from .rules import SLOW_MS, log_total_ms, run_rules
+
+log = logging.getLogger(__name__)
 
 FORMAT_NAMES = {"postgres": "PostgreSQL server log", "django": "Django debug log", "sqlalchemy": "SQLAlchemy echo log",
                 "rails": "Rails log", "sql": "plain SQL"}
@@ -97,7 +101,13 @@ class QueryLogAnalyzer(Analyzer):
 
     def analyze(self, text: str, options: dict[str, Any] | None = None) -> Analysis:
         options = options or {}
-        return to_analysis(read_log(text or "", float(options.get("slow_ms") or SLOW_MS)))
+        started = time.perf_counter()
+        result = read_log(text or "", float(options.get("slow_ms") or SLOW_MS))
+        log.info("query log read", extra={"format": result.summary.get("format"),
+                                          "statements": result.summary.get("statements", 0),
+                                          "findings": len(result.findings), "unreadable": result.log is None,
+                                          "ms": round((time.perf_counter() - started) * 1000, 2)})
+        return to_analysis(result)
 
 
 def to_analysis(result: LogResult) -> Analysis:

@@ -43,10 +43,14 @@ def _units(log: QueryLog) -> dict[tuple[str, int], list[Statement]]:
     return units
 
 
-def _severity(total_ms: float, share: float, count: int) -> str:
-    if total_ms >= 1000 or count >= 100 and share >= 0.5:
+def _severity(total_ms: float, count: int, timed: bool) -> str:
+    """Sentry reports an N+1 from five repeats adding up to 100 ms; fewer milliseconds than that (or fewer than ten
+    repeats) is worth knowing but not a warning. Without timings, the count alone decides."""
+    if total_ms >= 1000:
         return "error"
-    return "warning"
+    if not timed or total_ms >= 100 or count >= 10:
+        return "warning"
+    return "info"
 
 
 def _timed(log: QueryLog) -> bool:
@@ -110,7 +114,7 @@ def _n_plus_one(log: QueryLog, group: Group, queries: list[Statement], looping: 
             f"spanning {span:,.1f} ms" if span is not None else "no timings in the log")
     parent_text = f" after `{_short(parent.sql)}` (line {parent.line})" if parent else ""
     finding = {
-        "rule": "n-plus-one", "severity": _severity(group.total_ms, share, count) if timed else "warning",
+        "rule": "n-plus-one", "severity": _severity(group.total_ms, count, timed),
         "table": table, "column": column, "object": group.fingerprint, "line": first.line,
         "message": f"N+1: `{_short(first.sql)}` ran {count} times with different parameters{parent_text}; {cost}",
         "why": "One query per row of a parent result: every row costs a round trip, so the request's time grows "
