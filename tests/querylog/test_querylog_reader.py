@@ -102,6 +102,7 @@ def test_headline_counts_statements_fingerprints_time_and_the_worst_share():
 def test_the_log_format_tells_the_stack(name, facts):
     analysis = QueryLogAnalyzer().analyze(log(name))
     assert analysis.facts == facts
+    assert set(analysis.tables) == {"accounts", "events"}  # the team's tables, not pg_catalog
     assert analysis.evidence == "query_log" and analysis.problem_type == "performance"
     assert analysis.notes[0] == "n-plus-one-queries"
 
