@@ -12,7 +12,7 @@ from typing import Any
 from bot.analyzers import Analysis, Analyzer
 from bot.plans.report import counts, finding_sections, top_findings
 
-from .fingerprint import first_table, fingerprint, is_control
+from .fingerprint import fingerprint, is_control, tables_in
 from .parse import FORMATS_READ, LogReadError, QueryLog, looks_like_log_attempt, parse_log, sniff
 from .rules import SLOW_MS, log_total_ms, run_rules
 
@@ -136,7 +136,7 @@ def to_analysis(result: LogResult) -> Analysis:
     n1 = next((f for f in findings if f["rule"] == "n-plus-one"), None)
     if n1:
         facts["query_count"] = f"{n1['query_count']} queries"
-    seen = (first_table(s.sql) for s in result.log.statements[:5000] if not is_control(s.sql))
+    seen = (t for s in result.log.statements[:5000] if not is_control(s.sql) for t in tables_in(s.sql))
     tables = list(dict.fromkeys([*(f["table"] for f in findings if f.get("table")),
                                  *(t for t in seen if t and not t.startswith("pg_"))]))
     return Analysis(analyzer=QueryLogAnalyzer.name, summary=summary_markdown(result), report=report_markdown(result),

@@ -70,6 +70,10 @@ def first_table(sql: str) -> str | None:
     return m.group(1).replace('"', "").split(".")[-1] if m else None
 
 
+def tables_in(sql: str) -> list[str]:
+    return [m.replace('"', "").split(".")[-1] for m in _TABLE.findall(sql)]
+
+
 def where_column(sql: str) -> str | None:
     m = _WHERE_COL.search(sql) or _WHERE_COL_REVERSED.search(sql)
     return m.group(1) if m else None
