@@ -14,6 +14,7 @@ from .model import Node, Plan, PlanReadError, Trigger
 from .parse_text import unwrap
 
 JSON_START = re.compile(r'(\[\s*)?\{\s*"Plan"\s*:')
+_NODE_TYPE = re.compile(r'"Node Type"\s*:')
 _SKIP = {"Plans", "Node Type", "Relation Name", "Schema", "Alias", "Index Name", "Startup Cost", "Total Cost",
          "Plan Rows", "Plan Width", "Actual Startup Time", "Actual Total Time", "Actual Rows", "Actual Loops",
          "Parent Relationship", "Subplan Name", "Parallel Aware", "Async Capable", "Strategy", "Partial Mode",
@@ -46,7 +47,18 @@ def parse_json(text: str, *, unwrapped: bool = False) -> tuple[Plan, int]:
         raise PlanReadError(f"the JSON plan has an unexpected shape ({exc})") from None
     plan = Plan(root=root, planning_ms=_float(top.get("Planning Time")), execution_ms=_float(top.get("Execution Time")),
                 triggers=triggers, jit=dict(top.get("JIT") or {}), source="json")
+    _number_lines(plan, body, start.start())
     return plan, counter[0]
+
+
+def _number_lines(plan: Plan, body: str, offset: int) -> None:
+    """Each node's line in the message: PostgreSQL writes "Node Type" first in every node, parents before their
+    children, so the n-th occurrence belongs to the n-th node in tree order."""
+    line, pos = body.count("\n", 0, offset) + 1, offset
+    for node, match in zip(plan.nodes(), _NODE_TYPE.finditer(body, offset)):
+        line += body.count("\n", pos, match.start())
+        pos = match.start()
+        node.line = line
 
 
 def _float(value: Any) -> float | None:

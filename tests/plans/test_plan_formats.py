@@ -29,6 +29,9 @@ def test_json_gives_the_same_findings_as_text(stem):
     assert shape(as_text) == shape(as_json)
     assert [n.name for n in as_text.plan.nodes()] == [n.name for n in as_json.plan.nodes()]
     assert [n.relation for n in as_text.plan.nodes()] == [n.relation for n in as_json.plan.nodes()]
+    json_lines = text(f"{stem}.json").splitlines()
+    for node in as_json.plan.nodes():  # JSON findings point at their node's line too
+        assert '"Node Type"' in json_lines[node.line - 1]
 
 
 @pytest.mark.parametrize("stem", ["fk_delete", "seq_scan_filter", "hash_spill"])
