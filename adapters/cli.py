@@ -17,7 +17,9 @@ from bot.errors import ConsultantError
 COMMAND_MODULES = (
     "adapters.console.commands",
     "adapters.db_cli",
+    "adapters.explain_cli",
     "adapters.knowledge_cli",
+    "adapters.querylog_cli",
     "adapters.review_cli",
     "adapters.serve_cli",
     "adapters.teams.package_cli",

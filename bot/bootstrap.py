@@ -43,16 +43,19 @@ def build_retriever(settings: Settings) -> Retriever:
 
 
 def build_analyzers() -> AnalyzerRegistry:
-    registry = AnalyzerRegistry()
+    """Plans first, then query logs, then DDL: each detector is strict about its own shape (a plan node line or a
+    {"Plan"} object; log prefixes or ORM logger lines, never DDL alone), and a server log can quote a CREATE TABLE,
+    which the review must not take for a migration."""
+    from bot.plans import PlanAnalyzer
+    from bot.querylog import QueryLogAnalyzer
+
+    registry = AnalyzerRegistry([PlanAnalyzer(), QueryLogAnalyzer()])
     try:
         from bot.review.analyzer import SchemaReviewAnalyzer
     except ImportError:  # the review capability is optional until it is installed
         log.info("schema review not available")
     else:
         registry.register(SchemaReviewAnalyzer())
-    from bot.explain import ExplainAnalyzer
-
-    registry.register(ExplainAnalyzer())
     return registry
 
 

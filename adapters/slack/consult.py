@@ -22,7 +22,7 @@ from adapters.slack.inbound import (addressed_to_others, dialect_hint, is_thread
 from adapters.slack.mrkdwn import to_mrkdwn
 from adapters.slack.render import notice
 from adapters.slack.responder import Capabilities, Responder
-from adapters.slack.review_blocks import review_messages
+from adapters.slack.review_blocks import analysis_kind, review_messages
 from adapters.slack.tasks import new_ref
 from bot.bootstrap import App
 from bot.consult.engine import REVIEW_COMMAND
@@ -39,7 +39,8 @@ HISTORY_PAGE = 200
 SLACK_HELP = HELP.replace("- `schema-review", "- `/schema-review").replace(
     "- `new`: start a fresh consultation.",
     "- A new top-level message (or a new thread) starts a fresh consultation; replies in a thread continue it.") + \
-    "- Share a `.sql` file with me (in a DM, or with an @-mention) to have it reviewed.\n"
+    "- Share a `.sql` file with me (in a DM, or with an @-mention) to have it reviewed, or a `.txt`/`.json`/`.log` " \
+    "file with a query plan (EXPLAIN) or a query log to have it diagnosed.\n"
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,9 @@ class Consultations:
                               user=turn.user, text=text, kind=kind, event_id=turn.event_id)  # type: ignore[arg-type]
             stream = responder.on_token if self.app.engine.llm is not None else None
             reply = await self.app.engine.handle(inbound, on_token=stream)
-            await responder.finish(reply)
+            # A pasted plan or log: the hotspot line and the findings first, as the review does.
+            evidence = analysis_kind(reply) in ("plan", "log")
+            await responder.finish(reply, review_messages(reply, user=turn.user) if evidence else None)
         except Exception:  # noqa: BLE001 - the user gets an apology; the log gets the traceback and the same id
             ref = new_ref()
             log.exception("slack turn failed", extra={"ref": ref, "team": turn.team, "channel": turn.channel,
@@ -131,11 +134,19 @@ class Consultations:
             if text:
                 return False
             names = ", ".join(f"`{n}`" for n in shared.others) or "that file"
-            await self._notice(responder, f"I can review `.sql` files (DDL or migrations); {names} is not one. "
+            await self._notice(responder, f"I can review `.sql` files (DDL or migrations) and read query plans and "
+                                          f"logs in `.txt`, `.json` or `.log` files; {names} is none of those. "
                                           "Ask your question in words, or paste the SQL.")
             return True
         if not shared.files:
             await self._notice(responder, "\n".join(shared.problems))
+            return True
+        source = ", ".join(f"`{f.name}`" for f in shared.files)
+        if shared.evidence:  # plans and logs: routed by content, like a pasted one
+            inbound = Inbound(platform="slack", tenant=turn.team, channel=turn.channel, thread=turn.thread,
+                              user=turn.user, text=f"{text}\n\n{shared.text}".strip(), event_id=turn.event_id)
+            reply = await self.app.engine.handle(inbound)
+            await responder.finish(reply, review_messages(reply, user=turn.user, source=source, notes=shared.problems))
             return True
         dialect = dialect_hint(text)
         args = (f"--dialect {dialect} " if dialect else "") + shared.text
@@ -143,7 +154,6 @@ class Consultations:
                           user=turn.user, text=text, kind="command", command=REVIEW_COMMAND, args=args,
                           event_id=turn.event_id)
         reply = await self.app.engine.handle(inbound)
-        source = ", ".join(f"`{f.name}`" for f in shared.files)
         await responder.finish(reply, review_messages(reply, user=turn.user, source=source, notes=shared.problems))
         return True
 

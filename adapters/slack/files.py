@@ -1,4 +1,5 @@
-"""`.sql` files shared with the bot: looked up (files.info when needed), size-checked and downloaded.
+"""`.sql` files shared with the bot: looked up (files.info when needed), size-checked and downloaded. `.txt`,
+`.json` and `.log` files (query plans, query logs) are read the same way and routed to their analyzer.
 
 Downloads use the file's url_private with the bot token (the `files:read` scope). The token is only ever sent to
 Slack's own hosts (or the host of SLACK_API_URL, for proxies and tests).
@@ -21,10 +22,21 @@ log = logging.getLogger("adapters.slack")
 DOWNLOAD_TIMEOUT = 30.0
 
 
+# Plans and logs come as text or JSON exports; they are routed by content, not reviewed as SQL.
+EVIDENCE_SUFFIXES = (".txt", ".json", ".log")
+EVIDENCE_FILETYPES = ("text", "json", "log")
+
+
+def is_evidence_file(file: dict[str, Any]) -> bool:
+    name = (file.get("name") or file.get("title") or "").lower()
+    return name.endswith(EVIDENCE_SUFFIXES) or (file.get("filetype") or "").lower() in EVIDENCE_FILETYPES
+
+
 @dataclass
 class SqlFile:
     name: str
     text: str
+    evidence: bool = False  # a .txt/.json/.log file: a plan or a log, answered by content
 
 
 @dataclass
@@ -32,6 +44,10 @@ class SharedSql:
     files: list[SqlFile]
     problems: list[str]  # one readable line per file that could not be reviewed
     others: list[str]  # names of shared files that are not .sql
+
+    @property
+    def evidence(self) -> bool:
+        return any(f.evidence for f in self.files)
 
     @property
     def text(self) -> str:
@@ -69,7 +85,8 @@ class SqlFiles:
                     result.problems.append("I could not look up a shared file (is the `files:read` scope granted?).")
                     continue
             name = file.get("name") or file.get("title") or file.get("id", "file")
-            if not is_sql_file(file):
+            evidence = is_evidence_file(file) and not is_sql_file(file)
+            if not is_sql_file(file) and not evidence:
                 result.others.append(name)
                 continue
             size = int(file.get("size") or 0)
@@ -83,7 +100,7 @@ class SqlFiles:
                 result.problems.append(problem)
                 continue
             budget -= len(text.encode())
-            result.files.append(SqlFile(name, text))
+            result.files.append(SqlFile(name, text, evidence))
         return result
 
     async def _info(self, file: dict[str, Any]) -> dict[str, Any] | None:

@@ -68,10 +68,24 @@ def headline(summary: str, *, with_findings: bool) -> list[str]:
     return [p for p in paragraphs if not _LISTED.match(p)]
 
 
+# What the analysis is, from the engine's headline: a query plan, a query log, or (by default) a schema review.
+_KINDS = (("plan", ("**Query plan", "⚠️ I could not read this query plan")),
+          ("log", ("**Query log", "⚠️ I could not read this query log")))
+_INTRO = {"plan": "shared a query plan", "log": "shared a query log", "review": "asked for a schema review"}
+_TITLE = {"plan": "Query plan", "log": "Query log", "review": "Schema review"}
+
+
+def analysis_kind(reply: Reply) -> str:
+    head = (reply.summary or "").lstrip()
+    return next((kind for kind, starts in _KINDS if head.startswith(starts)), "review")
+
+
 def summary_blocks(reply: Reply, *, user: str, source: str = "") -> list[Block]:
-    """The compact summary that heads the review. `source` names what was reviewed (files), if anything."""
-    what = f" of {source}" if source else ""
-    blocks: list[Block] = [section(f":mag: <@{user}> asked for a schema review{what}.")]
+    """The compact summary that heads the analysis: for a review the counts and top findings, for a plan the
+    hotspot line and then the findings. `source` names what was analysed (files), if anything."""
+    kind = analysis_kind(reply)
+    what = f" ({source})" if source and kind != "review" else f" of {source}" if source else ""
+    blocks: list[Block] = [section(f":mag: <@{user}> {_INTRO[kind]}{what}.")]
     findings = list(reply.findings)
     if reply.summary:
         prose = "\n\n".join(headline(reply.summary, with_findings=bool(findings)))
@@ -103,7 +117,7 @@ def summary_messages(reply: Reply, *, user: str, source: str = "") -> list[Slack
     messages = pack(summary_blocks(reply, user=user, source=source))
     counts = ", ".join(f"{n} {s}" for s, n in severity_counts(list(reply.findings)))
     if review_ran(reply):
-        messages[0].text = fallback_text(f"Schema review: {counts or 'no findings'}")
+        messages[0].text = fallback_text(f"{_TITLE[analysis_kind(reply)]}: {counts or 'no findings'}")
     return messages
 
 

@@ -147,6 +147,13 @@ def review_card(summary: str | None, findings: list[dict[str, Any]], answer_id: 
         shown = max(0, shown - max(1, shown // 4))
 
 
+def _fence_language(code: str) -> str:
+    """Review and plan fixes are SQL; N+1 fixes are ORM code in the team's language: no SQL highlighting there."""
+    first = code.split(None, 1)[0].upper() if code.split() else ""
+    return "sql" if first in ("--", "CREATE", "ALTER", "DROP", "ANALYZE", "VACUUM", "SET", "SHOW", "EXPLAIN",
+                              "SELECT", "WITH", "UPDATE", "INSERT", "DELETE") else ""
+
+
 def findings_markdown(findings: list[dict[str, Any]]) -> str:
     """Findings as Markdown, for those that did not fit in the card."""
     parts = []
@@ -157,5 +164,5 @@ def findings_markdown(findings: list[dict[str, Any]]) -> str:
         if f.get("why"):
             parts.append(str(f["why"]))
         if fix := str(f.get("fix") or "").strip():
-            parts.append(f"```sql\n{fix}\n```")
+            parts.append(f"```{_fence_language(fix)}\n{fix}\n```")
     return "\n\n".join(parts)

@@ -42,10 +42,30 @@ def relevant_findings(text: str, findings: list[dict[str, Any]], limit: int = 3)
     return [finding for _, _, finding in sorted(scored)[:limit]]
 
 
-def findings_markdown(findings: list[dict[str, Any]]) -> str:
-    parts = ["### About the review in this thread"]
+_HEADINGS = {"explain": "the query plan", "querylog": "the query log", "schema-review": "the review"}
+_LOG_RULES = {"n-plus-one", "repeated-query", "slow-query"}
+
+
+def _analyzer_of(findings: list[dict[str, Any]]) -> str | None:
+    rules = {str(f.get("rule") or "") for f in findings}
+    if rules and all(r.startswith("plan-") for r in rules):
+        return "explain"
+    if rules and rules <= _LOG_RULES:
+        return "querylog"
+    return "schema-review" if rules else None
+
+
+def findings_markdown(findings: list[dict[str, Any]], analyzer: str | None = None) -> str:
+    """`analyzer` names the analysis the findings came from; without it, their rule ids tell."""
+    subject = _HEADINGS.get(analyzer or _analyzer_of(findings) or "", "the analysis")
+    parts = [f"### About {subject} in this thread"]
     for f in findings:
         where = ".".join(p for p in (f.get("table"), f.get("column")) if p)
-        parts.append(f"**{f['rule']}** ({f['severity']}{', ' + where if where else ''}, line {f['line']}): "
-                     f"{f['message']}\n\n{f['why']}\n\n```sql\n{f['fix'].strip()}\n```")
+        line = f", line {f['line']}" if f.get("line") else ""
+        fix = str(f.get("fix") or "").strip()
+        # Plan and log fixes are not always SQL (ORM code, settings): fence them as what they are.
+        language = "sql" if re.match(r"(?i)(?:--|(?:create|alter|drop|analyze|vacuum|set|show|explain|select|with)\b)", fix) \
+            else ""
+        parts.append(f"**{f['rule']}** ({f['severity']}{', ' + where if where else ''}{line}): "
+                     f"{f['message']}\n\n{f['why']}\n\n```{language}\n{fix}\n```")
     return "\n\n".join(parts)
