@@ -28,6 +28,9 @@ _DDL = re.compile(
     r"|CREATE\s+(?:UNIQUE\s+)?INDEX\b[^;]*?\bON\s+(?:ONLY\s+)?" + _IDENT +
     r"|DROP\s+(?:TABLE|INDEX)\s+(?:CONCURRENTLY\s+)?(?:IF\s+EXISTS\s+)?" + _IDENT + r"\s*(?:;|,|$|CASCADE|RESTRICT|ON\b)"
     r"|RENAME\s+TABLE\s+" + _IDENT + r"\s+TO\b"
+    r"|TRUNCATE\s+(?:TABLE\s+)?(?:ONLY\s+)?" + _IDENT + r"[^;]*?\b(?:CASCADE|RESTRICT|RESTART|CONTINUE|;|$)"
+    r"|(?:CREATE|ALTER)\s+DOMAIN\s+" + _IDENT + r"\b"
+    r"|DROP\s+(?:DATABASE|SCHEMA)\s+(?:IF\s+EXISTS\s+)?" + _IDENT + r"\s*(?:;|$|CASCADE|RESTRICT|WITH\b)"
     r")",
     re.I | re.M,
 )
