@@ -5,7 +5,8 @@ HELP = """\
 schema design, query optimization, indexing, zero-downtime migrations, caching and consistency bugs.
 
 Ask in plain words: describe the data model, what you observe and what you expected. Paste the slow query, its \
-`EXPLAIN (ANALYZE, BUFFERS)` output, the model code or the error message. I'll diagnose whether it is a design, \
+`EXPLAIN (ANALYZE, BUFFERS)` output (text or `FORMAT JSON`), a query log (PostgreSQL, Django, SQLAlchemy or Rails), \
+the model code or the error message: plans and logs are read by rules, like schemas. I'll diagnose whether it is a design, \
 performance or correctness problem, explain the patterns and their tradeoffs, show how to measure, leave code in your \
 stack, and ask a few questions to narrow it down.
 

@@ -183,6 +183,8 @@ class Engine:
         if analyzer is None:
             turn.asked_about = relevant_findings(turn.prose, latest_findings(turn.earlier))
             return
+        if analyzer.name != REVIEW_COMMAND and (schema := _reviewed_schema(turn.earlier)):
+            options["schema"] = schema  # a plan's fixes can name the columns of the schema reviewed in this thread
         turn.analysis = await asyncio.to_thread(analyzer.analyze, text, options)
         # The findings ride along in the turn's meta, so later follow-ups can be matched against them.
         await turn.clock.timed("storage", self.store.add_turn(
@@ -305,6 +307,19 @@ class Engine:
             return answer, "offline", shown
         finally:
             turn.clock.phases["llm"] += time.perf_counter() - began
+
+
+def _reviewed_schema(earlier: list[Turn]) -> str | None:
+    """The DDL of the latest schema review in the thread (the user turn just before its analysis)."""
+    for i in range(len(earlier) - 1, 0, -1):
+        turn = earlier[i]
+        if turn.role == "context" and turn.meta.get("analyzer") == REVIEW_COMMAND:
+            before = next((t for t in reversed(earlier[:i]) if t.role == "user"), None)
+            if before is None:
+                return None
+            text = before.text.removeprefix(f"/{REVIEW_COMMAND} ")
+            return _DIALECT_FLAG.sub("", text, count=1)
+    return None
 
 
 def _diagnosis_text(diagnosis: Diagnosis) -> str:

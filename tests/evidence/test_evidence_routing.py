@@ -92,3 +92,21 @@ async def test_a_pasted_log_cites_the_n_plus_one_note_first():
 async def test_an_unreadable_plan_gets_the_error_first():
     reply = await engine().handle(inbound(fixture("plans", "seq_scan_filter.xml.txt")))
     assert reply.summary.startswith("⚠️ I could not read this query plan") and reply.findings == []
+
+
+async def test_a_plan_in_a_thread_with_a_reviewed_schema_names_the_referencing_column():
+    from pathlib import Path
+
+    from bot.consult.engine import Engine
+    from bot.messages import Inbound
+    from tests.evidence.record_fixtures import DATASET
+    from tests.fakes import FAKE_NOTES, KeywordRetriever, MemoryStore
+
+    plans = Path(__file__).resolve().parents[1] / "evidence" / "fixtures"
+    plan = next(plans.rglob("fk_delete.txt")).read_text().replace("events_account_id_fkey", "fk_owner")
+    engine = Engine(store=MemoryStore(), retriever=KeywordRetriever(FAKE_NOTES), analyzers=build_analyzers())
+    await engine.handle(Inbound("console", "t", "c", "th", "u", "", kind="command", command="schema-review",
+                                args=DATASET.replace("events_account_id_fkey", "fk_owner")))
+    reply = await engine.handle(Inbound("console", "t", "c", "th", "u", "why is this delete slow?\n" + plan))
+    trigger = next(f for f in reply.findings if f["rule"] == "plan-slow-trigger")
+    assert (trigger["table"], trigger["column"]) == ("events", "account_id")
