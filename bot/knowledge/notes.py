@@ -41,6 +41,8 @@ SECTIONS: tuple[str, ...] = (
     "Further reading",
 )
 SKIPPED_FILES = frozenset({"readme.md"})
+# libyaml's safe loader when PyYAML was built with it: the same documents, parsed about ten times faster.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
@@ -105,7 +107,10 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
         raise NoteError(path, 1, "front matter is not closed by a '---' line")
     fm_text = "\n".join(lines[1:end])
     try:
-        data = yaml.safe_load(fm_text)
+        try:
+            data = yaml.load(fm_text, Loader=_SAFE_LOADER)
+        except yaml.YAMLError:
+            data = yaml.safe_load(fm_text)  # broken YAML: the pure-Python parser reports the clearer position
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = 2 + (mark.line if mark else 0)
