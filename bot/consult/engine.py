@@ -9,7 +9,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import metrics
 from bot.analyzers import Analysis, AnalyzerRegistry
+from bot.budgets import Budgets, Refusal, TokenTally
 from bot.consult.classify import classify
 from bot.consult.compose import compose_offline
 from bot.consult.facts import extract_facts, merge_facts
@@ -30,6 +32,7 @@ log = logging.getLogger("bot.consult.engine")
 
 TokenSink = Callable[[str], Awaitable[None]]
 REVIEW_COMMAND = "schema-review"
+FORGET_COMMAND = "forget"
 MAX_REVIEW_CHARS = 5_000_000
 TOPIC_BOOST = 1.5
 _DIALECT_FLAG = re.compile(r"^\s*--dialect[ =](postgres|postgresql|mysql|sqlite)\b\s*", re.I)
@@ -65,19 +68,22 @@ class _Clock:
 class Engine:
     def __init__(self, *, store: Store, retriever: Retriever, llm: LLM | None = None,
                  analyzers: AnalyzerRegistry | None = None, settings: EngineSettings | None = None,
-                 token_counter: TokenCounter | None = None) -> None:
+                 token_counter: TokenCounter | None = None, budgets: Budgets | None = None) -> None:
         self.store = store
         self.retriever = retriever
         self.llm = llm
         self.analyzers = analyzers or AnalyzerRegistry()
         self.settings = settings or EngineSettings()
         self.tokens = token_counter or TokenCounter()
+        self.budgets = budgets
 
     async def handle(self, inbound: Inbound, on_token: TokenSink | None = None) -> Reply:
         clock = _Clock()
         turn_id = new_id()
         is_review = inbound.kind == "command" and (inbound.command or "").lower() == REVIEW_COMMAND
         raw = (inbound.args or "") if inbound.kind == "command" else inbound.text
+        if inbound.kind == "command" and (inbound.command or "").lower() == FORGET_COMMAND:
+            return await self._forget(inbound)
         if inbound.kind == "command" and not is_review:
             return self._command_reply(inbound)
         if is_review and self.analyzers.get(REVIEW_COMMAND) is None:
@@ -87,7 +93,12 @@ class Engine:
         if problem := screen(raw, MAX_REVIEW_CHARS if is_review else self.settings.max_input_chars):
             log.info("turn rejected", extra={"turn_id": turn_id, "platform": inbound.platform,
                                              "tenant": inbound.tenant, "reason": problem.split(";")[0][:60]})
+            metrics.turn_finished(inbound.platform, "offline", "rejected")
             return Reply(text=problem)
+
+        refusal = await clock.timed("storage", self.budgets.admit(inbound)) if self.budgets else None
+        if refusal:
+            metrics.budget_refused(refusal.budget)
 
         text = redact(raw)
         thread_id = await clock.timed("storage", self.store.thread_id(inbound.thread_key))
@@ -120,7 +131,7 @@ class Engine:
         questions = choose_questions(notes, facts, asked)
 
         answer, mode = await self._answer(inbound, text, earlier, notes, facts, problem_type, analysis,
-                                          questions, on_token, clock)
+                                          questions, on_token, clock, refusal)
         if asked_about and mode == "offline":
             answer = answer.replace("\n\n", "\n\n" + findings_markdown(asked_about) + "\n\n", 1)
         reply = Reply(
@@ -137,7 +148,18 @@ class Engine:
                                 "thread_id": thread_id, "mode": mode, "problem_type": problem_type,
                                 "notes": [n.id for n in notes], "analyzer": analysis.analyzer if analysis else None,
                                 **clock.report()})
+        outcome = "budget_refused" if refusal else "fallback" if mode == "offline" and self.llm else "answered"
+        metrics.turn_finished(inbound.platform, mode, outcome, clock.phases, clock.start)
         return reply
+
+    async def _forget(self, inbound: Inbound) -> Reply:
+        deleted = await self.store.forget_thread(inbound.thread_key)
+        log.info("thread forgotten", extra={"platform": inbound.platform, "tenant": inbound.tenant, "turns": deleted})
+        metrics.turn_finished(inbound.platform, "offline", "forgotten")
+        if not deleted:
+            return Reply(text="There was nothing stored for this thread, so there is nothing to forget.")
+        return Reply(text=f"Done: I deleted this thread's {deleted} stored messages, its case facts and any "
+                          "feedback on my answers. I no longer remember this conversation.")
 
     def _command_reply(self, inbound: Inbound) -> Reply:
         # "new" is handled by adapters (it changes the thread key); anything else gets the help text.
@@ -188,19 +210,24 @@ class Engine:
 
     async def _answer(self, inbound: Inbound, text: str, earlier: list[Turn], notes: list[Note],
                       facts: dict[str, str], problem_type: str, analysis: Analysis | None,
-                      questions: list[str], on_token: TokenSink | None, clock: _Clock) -> tuple[str, str]:
+                      questions: list[str], on_token: TokenSink | None, clock: _Clock,
+                      refusal: Refusal | None = None) -> tuple[str, str]:
+        if refusal is not None:
+            offline = compose_offline(notes, problem_type, facts, analysis=analysis)
+            return f"{refusal.message}\n\n{offline}", "offline"
         if self.llm is None:
             return compose_offline(notes, problem_type, facts, analysis=analysis), "offline"
         history = trim_history(earlier, self.settings.history_token_budget, self.tokens)
         messages = build_messages(notes=notes, facts=facts, history=history, message=text,
                                   problem_type=problem_type, analysis=analysis, questions=questions)
         began = time.perf_counter()
+        tally = TokenTally()
         try:
             if on_token is None:
-                answer = await self.llm.complete(messages)
+                answer = await self.llm.complete(messages, on_usage=tally.add)
             else:
                 pieces: list[str] = []
-                async for piece in self.llm.stream(messages):
+                async for piece in self.llm.stream(messages, on_usage=tally.add):
                     pieces.append(piece)
                     await on_token(piece)
                 answer = "".join(pieces)
@@ -208,7 +235,10 @@ class Engine:
                 raise LLMError("LLM returned an empty answer")
             return answer, "llm"
         except LLMError as exc:
+            metrics.llm_failed()
             log.warning("llm failed, answering offline", extra={"platform": inbound.platform, "error": str(exc)})
             return compose_offline(notes, problem_type, facts, analysis=analysis, llm_failed=True), "offline"
         finally:
             clock.phases["llm"] += time.perf_counter() - began
+            if self.budgets and tally.total:
+                await clock.timed("storage", self.budgets.record_tokens(inbound, tally.total))
