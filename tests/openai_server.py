@@ -40,6 +40,8 @@ class FakeOpenAIServer:
         self.headers: list[dict[str, str]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Like Azure OpenAI's older API versions and some gateways: a 400 naming the unknown argument.
+        self.accepts_stream_options = True
 
     @property
     def base_url(self) -> str:
@@ -62,6 +64,9 @@ class FakeOpenAIServer:
         body = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        if "stream_options" in body and not self.accepts_stream_options:
+            return web.json_response({"error": {"message": "Unrecognized request argument supplied: stream_options",
+                                                "type": "invalid_request_error", "code": None}}, status=400)
         step = self.queue.pop(0) if self.queue else self.default
         if step.delay:
             await asyncio.sleep(step.delay)

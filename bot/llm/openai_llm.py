@@ -80,6 +80,7 @@ class OpenAIChat(LLM):
         self.client = client
         self.model = model
         self.deadline = deadline
+        self.stream_usage = True  # ask streams for their token usage until the endpoint says it cannot
 
     async def close(self) -> None:
         await self.client.close()
@@ -136,9 +137,19 @@ class OpenAIChat(LLM):
     async def stream(self, messages: list[ChatMessage], *, on_usage: UsageSink | None = None) -> AsyncIterator[str]:
         async def open_stream():  # noqa: ANN202
             # include_usage makes the API send one last chunk (no choices) with the whole stream's token usage.
+            # Some OpenAI-compatible servers reject the option (HTTP 400 naming it): then stream without it.
+            if self.stream_usage:
+                try:
+                    return await self.client.chat.completions.create(
+                        model=self.model, messages=self._payload(messages), stream=True,
+                        stream_options={"include_usage": True})
+                except openai.BadRequestError as exc:
+                    if "stream_options" not in str(exc):
+                        raise
+                    self.stream_usage = False
+                    log.warning("llm endpoint rejects stream_options; streamed token usage is not counted")
             return await self.client.chat.completions.create(
-                model=self.model, messages=self._payload(messages), stream=True,
-                stream_options={"include_usage": True})
+                model=self.model, messages=self._payload(messages), stream=True)
 
         # Retries cover opening the stream; once tokens flow, a failure surfaces to the engine, which falls back.
         stream = await self._with_retries(open_stream)
