@@ -22,7 +22,7 @@ _NOT_A_SECRET = r"(?!\[REDACTED|\$\{|\$\d|<[a-z_ -]+>|\*{3,}|null\b|none\b|true\
 
 # Key names whose value is a secret, in any casing, with any prefix (DB_PASSWORD, x-api-key, client_secret).
 _SECRET_KEY = (
-    r"(?:[\w.-]*(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
+    r"(?:[\w.-]{0,64}(?:password|passwd|passphrase|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key"
     r"|account[_-]?key|shared[_-]?access[_-]?key|credentials?|auth[_-]?key)"
     r"|pwd|pass|sig|signature|sharedaccesssignature)"
 )
@@ -32,14 +32,14 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
     (re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----.*?"
                 r"(?:-----END [A-Z0-9 ]*PRIVATE KEY(?: BLOCK)?-----|(?=```)|\Z)", re.S),
      _label("private-key")),
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), _label("jwt")),
+    (re.compile(r"\beyJ[A-Za-z0-9_-]{5,2048}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"), _label("jwt")),
     (re.compile(r"\bhttps://hooks\.slack\.com/(?:services|workflows|triggers)/[A-Za-z0-9/_-]+"),
      "https://hooks.slack.com/" + _label("slack-webhook")),
     (re.compile(r"\bhttps://(?:[a-z]+\.)?discord(?:app)?\.com/api/webhooks/[A-Za-z0-9/_-]+"),
      "https://discord.com/api/webhooks/" + _label("discord-webhook")),
     # scheme://user:password@host: the password runs to the LAST @ before the host, so it may hold @ / : too.
-    (re.compile(r"(?P<pre>\b[a-zA-Z][a-zA-Z0-9+.\-]*://[^\s:/@?#\"'<>`]*:)(?!\[REDACTED)"
-                r"(?P<secret>[^\s\"'<>`]+)(?P<post>@[^\s@/?#\"'<>`]+)"),
+    (re.compile(r"(?P<pre>(?<![a-zA-Z0-9+.\-])[a-zA-Z][a-zA-Z0-9+.\-]{0,30}://[^\s:/@?#\"'<>`]{0,256}:)"
+                r"(?!\[REDACTED)(?P<secret>[^\s\"'<>`]{1,256})(?P<post>@[^\s@/?#\"'<>`]{1,255})"),
      r"\g<pre>" + MASK + r"\g<post>"),
     (re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b"), _label("aws-access-key-id")),
     (re.compile(r"\bxox[abeoprs](?:\.xox[a-z])?-[A-Za-z0-9-]{8,}"), _label("slack-token")),
@@ -67,7 +67,7 @@ _PATTERNS: list[tuple[re.Pattern[str], str]] = [
      r"\g<pre>" + _label("aws-secret-key")),
     # password=..., "secret": "...", api_key = '...', ?token=...&sig=..., Password=...; (quoted values may hold spaces)
     (re.compile(
-        rf"(?i)(?P<pre>(?<![\w-]){_SECRET_KEY}[\"']?\s*(?::|=|=>)\s*)"
+        rf"(?i)(?P<pre>(?<![\w.-]){_SECRET_KEY}[\"']?\s*(?::|=|=>)\s*)"
         rf"(?:(?P<q>[\"']){_NOT_A_SECRET}[^\"'\n]+(?P=q)|{_NOT_A_SECRET}(?P<bare>[^\s\"',;&<>]+))"),
      lambda m: m.group("pre") + (f"{m.group('q')}{MASK}{m.group('q')}" if m.group("q") else MASK)),
 ]

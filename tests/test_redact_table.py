@@ -90,3 +90,18 @@ async def test_no_secret_reaches_any_database_row(sql_store):
     dump = "\n".join(rows)
     assert dump.count("[REDACTED") >= len(SECRET_FORMATS)
     assert _leaks(tuple(s for _, _, secrets in SECRET_FORMATS for s in secrets), dump) == []
+
+
+# Inputs that made the earlier patterns backtrack quadratically (a 40,000-character "a.a.a…" took 91 s).
+ADVERSARIAL = {"dotted": "a." * 20_000, "dashed": "a-" * 20_000, "schemes": "a://" * 10_000,
+               "dsn prefixes": "http://a:" * 5_000, "jwt-like": "eyJ-" * 10_000, "at signs": "x://b:" + "@" * 40_000,
+               "keys": "password." * 4_000, "assignments": "password=" * 4_000}
+
+
+@pytest.mark.parametrize("text", ADVERSARIAL.values(), ids=ADVERSARIAL.keys())
+def test_masking_stays_linear_on_adversarial_input(text):
+    import time
+
+    began = time.perf_counter()
+    redact(text)
+    assert time.perf_counter() - began < 2.0  # a bound on catastrophic backtracking, not a speed target
