@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from bot.messages import Inbound
-from bot.store.port import Store
+from bot.store.port import Store, StoreError
 
 log = logging.getLogger("bot.budgets")
 
@@ -102,8 +102,14 @@ class Budgets:
         return None
 
     async def record_tokens(self, inbound: Inbound, tokens: int) -> None:
-        if tokens > 0 and self.limits.tenant_tokens_per_day:
+        """Add the tokens an answer used; a database failure here loses the count, never the answer."""
+        if tokens <= 0 or not self.limits.tenant_tokens_per_day:
+            return
+        try:
             await self.store.add_usage(TENANT_DAY, _tenant(inbound), self._day(), tokens=tokens)
+        except StoreError as exc:
+            log.warning("token usage not recorded", extra={"platform": inbound.platform, "tenant": inbound.tenant,
+                                                           "tokens": tokens, "error": str(exc)[:200]})
 
     def _refuse(self, inbound: Inbound, budget: str, reason: str) -> Refusal:
         log.info("budget exhausted", extra={"platform": inbound.platform, "tenant": inbound.tenant, "budget": budget})

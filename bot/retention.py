@@ -37,4 +37,6 @@ async def purge_periodically(store: Store, days: float, interval: float = PURGE_
             await purge_older_than(store, days)
         except StoreError as exc:
             log.warning("retention purge failed; retrying later", extra={"error": str(exc)[:200]})
+        except Exception:  # noqa: BLE001 - the purge must keep running for the life of the server
+            log.exception("retention purge failed unexpectedly; retrying later")
         await asyncio.sleep(interval)

@@ -106,3 +106,14 @@ def test_limits_come_from_the_environment():
                                   "CONSULTANT_TENANT_TOKENS_PER_DAY": "2000000"})
     assert (settings.user_turns_per_hour, settings.tenant_turns_per_hour, settings.tenant_tokens_per_day) == \
         (20, 200, 2_000_000)
+
+
+async def test_a_database_failure_while_recording_tokens_keeps_the_answer():
+    from tests.fakes import MemoryStore
+
+    store = MemoryStore()
+    budgets = Budgets(store, BudgetLimits(tenant_tokens_per_day=1000), clock=lambda: HOUR)
+    store.down = True
+    await budgets.record_tokens(ask(), 500)  # logged, not raised
+    store.down = False
+    assert (await store.usage(TENANT_DAY, "slack:T1", HOUR.replace(hour=0))).tokens == 0
