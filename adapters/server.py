@@ -1,13 +1,17 @@
-"""The `consultant serve` aiohttp application: health checks plus each chat platform's mount."""
+"""The `consultant serve` aiohttp application: health checks, metrics, the retention purge, each platform's mount."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 from aiohttp import web
 
+from bot import metrics
 from bot.bootstrap import App
+from bot.retention import PURGE_INTERVAL, purge_periodically
 from bot.store.port import StoreError
 
 log = logging.getLogger("adapters.server")
@@ -38,11 +42,32 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "ready"})
 
 
-def create_web_app(app: App, mounts: list[Mount] | None = None) -> web.Application:
+async def metrics_endpoint(_request: web.Request) -> web.Response:
+    body = await metrics.render()
+    return web.Response(body=body, headers={"Content-Type": metrics.CONTENT_TYPE_LATEST})
+
+
+def _retention(app: App, interval: float) -> Callable[[web.Application], AsyncIterator[None]]:
+    async def run_purge(_web_app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(purge_periodically(app.store, app.settings.retention_days, interval))
+        yield
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    return run_purge
+
+
+def create_web_app(app: App, mounts: list[Mount] | None = None, *,
+                   purge_interval: float = PURGE_INTERVAL) -> web.Application:
     web_app = web.Application(client_max_size=8 * 1024 * 1024)
     web_app[APP_KEY] = app
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
+    if app.settings.metrics_enabled:
+        web_app.router.add_get("/metrics", metrics_endpoint)
+    if app.settings.retention_days > 0:
+        web_app.cleanup_ctx.append(_retention(app, purge_interval))
     for mount in platform_mounts() if mounts is None else mounts:
         mount(web_app, app)
 

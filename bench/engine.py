@@ -36,12 +36,12 @@ class DelayLLM(LLM):
     def __init__(self, delay: float) -> None:
         self.delay = delay
 
-    async def complete(self, messages: list[ChatMessage]) -> str:
+    async def complete(self, messages: list[ChatMessage], *, on_usage=None) -> str:  # noqa: ANN001
         if self.delay:
             await asyncio.sleep(self.delay)
         return "Check the plan, add the index, measure again."
 
-    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+    async def stream(self, messages: list[ChatMessage], *, on_usage=None) -> AsyncIterator[str]:  # noqa: ANN001
         yield await self.complete(messages)
 
 

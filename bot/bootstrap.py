@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from bot.analyzers import AnalyzerRegistry
+from bot.budgets import BudgetLimits, Budgets
 from bot.config import Settings
 from bot.consult.engine import Engine, EngineSettings
 from bot.consult.history import TokenCounter
@@ -82,5 +83,7 @@ async def build_app(settings: Settings | None = None, *, store: Store | None = N
                                 history_token_budget=settings.history_token_budget,
                                 prompt_token_budget=settings.prompt_token_budget),
         token_counter=TokenCounter(settings.openai_model),
+        budgets=Budgets(store, BudgetLimits(settings.user_turns_per_hour, settings.tenant_turns_per_hour,
+                                            settings.tenant_tokens_per_day)),
     )
     return App(settings=settings, store=store, engine=engine)

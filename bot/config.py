@@ -29,6 +29,17 @@ def _number(env: dict[str, str], name: str, default: float, *, minimum: float = 
     return value
 
 
+def _flag(env: dict[str, str], name: str, *, default: bool) -> bool:
+    raw = env.get(name, "").strip().lower()
+    if not raw:
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be 1 or 0 (on or off), got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -45,6 +56,11 @@ class Settings:
     prompt_token_budget: int = 12_000
     log_level: str = "INFO"
     log_format: str = "text"
+    user_turns_per_hour: int = 0  # 0: no limit
+    tenant_turns_per_hour: int = 0
+    tenant_tokens_per_day: int = 0
+    retention_days: float = 90.0  # 0: keep everything
+    metrics_enabled: bool = True
 
     @property
     def llm_enabled(self) -> bool:
@@ -78,4 +94,9 @@ class Settings:
             prompt_token_budget=int(_number(env, "CONSULTANT_PROMPT_TOKENS", 12_000, minimum=2_000)),
             log_level=(env.get("LOG_LEVEL") or "INFO").upper(),
             log_format=(env.get("LOG_FORMAT") or "text").lower(),
+            user_turns_per_hour=int(_number(env, "CONSULTANT_USER_TURNS_PER_HOUR", 0)),
+            tenant_turns_per_hour=int(_number(env, "CONSULTANT_TENANT_TURNS_PER_HOUR", 0)),
+            tenant_tokens_per_day=int(_number(env, "CONSULTANT_TENANT_TOKENS_PER_DAY", 0)),
+            retention_days=_number(env, "CONSULTANT_RETENTION_DAYS", 90.0),
+            metrics_enabled=_flag(env, "CONSULTANT_METRICS", default=True),
         )

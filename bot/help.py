@@ -13,6 +13,7 @@ stack, and ask a few questions to narrow it down.
 Commands:
 - `schema-review <DDL or migration>`: a rule-based review with the reasoning and the fix SQL for each finding.
 - `new`: start a fresh consultation.
+- `forget`: delete everything stored about this conversation (messages, case facts, feedback).
 - `help`: this message.
 """
 

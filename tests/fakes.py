@@ -9,8 +9,8 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bot.knowledge.port import Note, Question, Retriever, ScoredNote
-from bot.llm.port import LLM, ChatMessage, LLMError
-from bot.store.port import Store, StoreError, ThreadKey, Turn
+from bot.llm.port import LLM, ChatMessage, LLMError, UsageSink
+from bot.store.port import Store, StoreError, ThreadKey, Turn, Usage
 from bot.store.sql import new_id
 
 
@@ -19,24 +19,29 @@ class FakeLLM(LLM):
 
     name = "fake"
 
-    def __init__(self, answer: str = "LLM answer.", *, delay: float = 0.0, fail: bool = False) -> None:
-        self.answer, self.delay, self.fail = answer, delay, fail
+    def __init__(self, answer: str = "LLM answer.", *, delay: float = 0.0, fail: bool = False,
+                 usage: int | None = None) -> None:
+        self.answer, self.delay, self.fail, self.usage = answer, delay, fail, usage
         self.requests: list[list[ChatMessage]] = []
 
-    async def complete(self, messages: list[ChatMessage]) -> str:
+    async def complete(self, messages: list[ChatMessage], *, on_usage: UsageSink | None = None) -> str:
         self.requests.append(messages)
         if self.delay:
             await asyncio.sleep(self.delay)
         if self.fail:
             raise LLMError("fake failure")
+        if on_usage and self.usage:
+            on_usage(self.usage)
         return self.answer
 
-    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+    async def stream(self, messages: list[ChatMessage], *, on_usage: UsageSink | None = None) -> AsyncIterator[str]:
         self.requests.append(messages)
         if self.fail:
             raise LLMError("fake failure")
         for word in re.findall(r"\S+\s*", self.answer):
             yield word
+        if on_usage and self.usage:
+            on_usage(self.usage)
 
 
 class KeywordRetriever(Retriever):
@@ -68,6 +73,8 @@ class MemoryStore(Store):
         self.fact_rows: dict[str, dict[str, str]] = {}
         self.events: set[str] = set()
         self.feedback: list[tuple[str, str, str, str]] = []
+        self.event_times: dict[str, datetime] = {}
+        self.usage_rows: dict[tuple[str, str, datetime], Usage] = {}
         self.down = False
 
     def _check(self) -> None:
@@ -102,10 +109,56 @@ class MemoryStore(Store):
         if key in self.events:
             return False
         self.events.add(key)
+        self.event_times[key] = datetime.now(timezone.utc)
         return True
 
     async def add_feedback(self, answer_id: str, user: str, value: str, platform: str) -> None:
         self.feedback.append((answer_id, user, value, platform))
+
+    async def add_usage(self, scope: str, subject: str, window_start: datetime, *, turns: int = 0,
+                        tokens: int = 0) -> Usage:
+        self._check()
+        old = self.usage_rows.get((scope, subject, window_start), Usage())
+        new = self.usage_rows[(scope, subject, window_start)] = Usage(old.turns + turns, old.tokens + tokens)
+        return new
+
+    async def usage(self, scope: str, subject: str, window_start: datetime) -> Usage:
+        self._check()
+        return self.usage_rows.get((scope, subject, window_start), Usage())
+
+    async def forget_thread(self, key: ThreadKey) -> int:
+        self._check()
+        thread_id = self.threads.get(key)
+        if thread_id is None:
+            return 0
+        turns = self.turns_by_thread.pop(thread_id, [])
+        ids = {t.id for t in turns}
+        self.fact_rows.pop(thread_id, None)
+        self.feedback = [f for f in self.feedback if f[0] not in ids]
+        return len(turns)
+
+    async def purge(self, before: datetime) -> dict[str, int]:
+        self._check()
+        deleted = dict.fromkeys(("feedback", "messages", "case_facts", "processed_events", "usage_counters",
+                                 "threads"), 0)
+        old_ids: set[str] = set()
+        for thread_id, turns in self.turns_by_thread.items():
+            old_ids |= {t.id for t in turns if t.created_at < before}
+            self.turns_by_thread[thread_id] = [t for t in turns if t.created_at >= before]
+        deleted["messages"] = len(old_ids)
+        kept_feedback = [f for f in self.feedback if f[0] not in old_ids]
+        deleted["feedback"], self.feedback = len(self.feedback) - len(kept_feedback), kept_feedback
+        for thread_id in [tid for tid, turns in self.turns_by_thread.items() if not turns]:
+            del self.turns_by_thread[thread_id]
+            deleted["case_facts"] += len(self.fact_rows.pop(thread_id, {}))
+        for key in [k for k, at in self.event_times.items() if at < before]:
+            self.events.discard(key)
+            del self.event_times[key]
+            deleted["processed_events"] += 1
+        for row in [r for r in self.usage_rows if r[2] < before]:
+            del self.usage_rows[row]
+            deleted["usage_counters"] += 1
+        return deleted
 
     async def ping(self) -> None:
         self._check()

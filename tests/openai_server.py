@@ -24,6 +24,12 @@ class Scripted:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds before the response starts
     chunk_delay: float = 0.0  # seconds between streamed chunks
+    total_tokens: int = 2  # reported as usage (for streams only when the request asks with include_usage)
+
+
+def _usage(total: int) -> dict[str, int]:
+    prompt = total // 2
+    return {"prompt_tokens": prompt, "completion_tokens": total - prompt, "total_tokens": total}
 
 
 class FakeOpenAIServer:
@@ -34,6 +40,8 @@ class FakeOpenAIServer:
         self.headers: list[dict[str, str]] = []
         self._runner: web.AppRunner | None = None
         self.port = 0
+        # Like Azure OpenAI's older API versions and some gateways: a 400 naming the unknown argument.
+        self.accepts_stream_options = True
 
     @property
     def base_url(self) -> str:
@@ -56,6 +64,9 @@ class FakeOpenAIServer:
         body = await request.json()
         self.requests.append(body)
         self.headers.append(dict(request.headers))
+        if "stream_options" in body and not self.accepts_stream_options:
+            return web.json_response({"error": {"message": "Unrecognized request argument supplied: stream_options",
+                                                "type": "invalid_request_error", "code": None}}, status=400)
         step = self.queue.pop(0) if self.queue else self.default
         if step.delay:
             await asyncio.sleep(step.delay)
@@ -69,7 +80,7 @@ class FakeOpenAIServer:
                 "id": "chatcmpl-fake", "object": "chat.completion", "created": created, "model": body["model"],
                 "choices": [{"index": 0, "finish_reason": "stop",
                              "message": {"role": "assistant", "content": step.text}}],
-                "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                "usage": _usage(step.total_tokens),
             }, headers=step.headers)
         response = web.StreamResponse(headers={"Content-Type": "text/event-stream", **step.headers})
         await response.prepare(request)
@@ -84,7 +95,12 @@ class FakeOpenAIServer:
                 await asyncio.sleep(step.chunk_delay)
         final = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created, "model": body["model"],
                  "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-        await response.write(f"data: {json.dumps(final)}\n\ndata: [DONE]\n\n".encode())
+        await response.write(f"data: {json.dumps(final)}\n\n".encode())
+        if (body.get("stream_options") or {}).get("include_usage"):
+            usage = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": created,
+                     "model": body["model"], "choices": [], "usage": _usage(step.total_tokens)}
+            await response.write(f"data: {json.dumps(usage)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
 

@@ -17,7 +17,7 @@ from bot.bootstrap import App, build_app
 from bot.help import HELP
 
 CONSOLE_HELP = HELP.replace("- `schema-review", "- `/schema-review").replace("- `new`", "- `/new`").replace(
-    "- `help`", "- `/help`") + "- `/schema-review @path.sql`: review a file.\n- `/quit`: leave.\n\n" \
+    "- `help`", "- `/help`").replace("- `forget`", "- `/forget`") + "- `/schema-review @path.sql`: review a file.\n- `/quit`: leave.\n\n" \
     "Multi-line input: end a line with `\\` to continue it, or paste inside a ``` fence."
 
 
@@ -84,6 +84,10 @@ async def _loop(app: App, console: Console, thread: str, interactive: bool) -> N
         if command == "/new":
             thread = _new_thread()
             console.print(f"[dim]New consultation ({thread}).[/dim]" if interactive else f"New consultation ({thread}).")
+            continue
+        if command == "/forget":
+            inbound = local_inbound(thread, stripped, kind="command", command="forget")
+            render_reply(console, await app.engine.handle(inbound))
             continue
         if command == "/schema-review":
             try:

@@ -101,9 +101,12 @@ class Consultations:
         responder = self.responder(turn)
         try:
             await responder.start()
+            text = plain_text(event.get("text") or "", bot_user_id)
+            if text.lower().rstrip(".!") in ("forget", "/forget"):
+                await self._forget(turn, text, responder)
+                return
             if is_thread_reply(event):
                 await self.seed_history(event, turn, bot_user_id)
-            text = plain_text(event.get("text") or "", bot_user_id)
             if event.get("files"):
                 handled = await self._shared_files(event, turn, text, responder)
                 if handled:
@@ -123,6 +126,12 @@ class Consultations:
             log.exception("slack turn failed", extra={"ref": ref, "team": turn.team, "channel": turn.channel,
                                                       "thread_ts": turn.thread, "event_id": turn.event_id})
             await responder.fail(ref)
+
+    async def _forget(self, turn: Turn, text: str, responder: Responder) -> None:
+        inbound = Inbound(platform="slack", tenant=turn.team, channel=turn.channel, thread=turn.thread,
+                          user=turn.user, text=text, kind="command", command="forget", event_id=turn.event_id)
+        reply = await self.app.engine.handle(inbound)
+        await self._notice(responder, reply.text)
 
     async def _notice(self, responder: Responder, markdown: str) -> None:
         await responder.finish(Reply(text=markdown), [notice(to_mrkdwn(markdown))])

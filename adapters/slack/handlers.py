@@ -25,6 +25,7 @@ from adapters.slack.render import FEEDBACK_VALUES
 from adapters.slack.responder import Capabilities
 from adapters.slack.review import MODAL_CALLBACK, Reviews
 from adapters.slack.tasks import Background, new_ref
+from bot import metrics
 from bot.bootstrap import App
 from bot.store.port import StoreError
 
@@ -112,6 +113,7 @@ class SlackHandlers:
             return False
         if not first:
             log.info("duplicate Slack delivery ignored", extra={"key": key, "retry": body.get("retry_attempt")})
+            metrics.dedupe_dropped("slack")
         return first
 
     # ---- interactivity --------------------------------------------------------------------------------------

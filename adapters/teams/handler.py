@@ -16,6 +16,7 @@ from adapters.teams.inbound import Message, read_message, scope_of, tenant_of
 from adapters.teams.render import plain, reply_markdown, split_markdown
 from adapters.teams.sender import Sender
 from adapters.teams.threads import PLATFORM, ThreadBook
+from bot import metrics
 from bot.bootstrap import App
 from bot.consult.engine import REVIEW_COMMAND
 from bot.messages import Inbound, Reply
@@ -113,6 +114,7 @@ class ConsultantBot(ActivityHandler):
         if await self.store.claim_event(event_key(activity), PLATFORM):
             return True
         log.info("teams duplicate delivery ignored", extra={"activity_id": activity.id})
+        metrics.dedupe_dropped(PLATFORM)
         return False
 
     # --- messages -----------------------------------------------------------------------------------------
@@ -134,6 +136,8 @@ class ConsultantBot(ActivityHandler):
             await self._help(turn_context, message)
         elif message.command == "new":
             await self._new(turn_context, message)
+        elif message.command == "forget":
+            await self._forget(turn_context, message)
         else:
             await self._consult(turn_context, message)
 
@@ -156,6 +160,11 @@ class ConsultantBot(ActivityHandler):
                                                  activity.id or new_reference(), message.user)
         log.info("teams new consultation", extra={"tenant": message.tenant, "thread_key": thread})
         await self.sender.send(turn_context, markdown_message(NEW_TEXT))
+
+    async def _forget(self, turn_context: TurnContext, message: Message) -> None:
+        channel, thread = await self.threads.current(message.tenant, message.conversation_id)
+        reply = await self.engine.handle(self._inbound(turn_context, message, channel, thread, command="forget"))
+        await self.sender.send(turn_context, markdown_message(reply.text))
 
     async def _consult(self, turn_context: TurnContext, message: Message) -> None:
         channel, thread = await self.threads.current(message.tenant, message.conversation_id)

@@ -82,12 +82,12 @@ def clean(text: str) -> str:
 def parse_command(text: str) -> tuple[str | None, str | None]:
     """(command, args) when the text is a command (a leading slash is accepted).
 
-    `help` and `new` count only as the whole message, so questions such as "help me pick an index" or "new
+    `help`, `new` and `forget` count only as the whole message, so questions such as "help me pick an index" or "new
     index on orders made writes slow" stay questions; `schema-review` takes everything after it."""
     match = re.match(r"/?(schema-review)(?:\s+|$)", text, re.I)
     if match:
         return "schema-review", text[match.end():].strip()
-    word = re.fullmatch(r"/?(help|new)[.!?]?", text.strip(), re.I)
+    word = re.fullmatch(r"/?(help|new|forget)[.!?]?", text.strip(), re.I)
     if word:
         return word.group(1).lower(), ""
     return None, None

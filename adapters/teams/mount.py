@@ -3,9 +3,13 @@
 - With MICROSOFT_APP_ID set, every request must carry a valid Bot Framework token; a missing, malformed or
   invalid one gets 401 and no processing (botbuilder itself answers 500 to a malformed token, so the
   authentication step runs here, before the adapter, and its failures are mapped to 401).
+- The token signing keys are fetched in the background (adapters/teams/keys.py): a request never waits on the
+  network; before any keys were obtained, token checks answer 503 at once.
 - Without an app id the endpoint answers 503 with the reason, unless TEAMS_DEV_UNAUTHENTICATED=1 is set for
-  local testing; then only loopback serviceUrls are answered, since an unauthenticated bot would otherwise
-  POST wherever any caller told it to (SSRF).
+  local testing; then only serviceUrls resolving to loopback are answered, since an unauthenticated bot would
+  otherwise POST wherever any caller told it to (SSRF).
+- In every mode a serviceUrl must be plain http(s) with no userinfo and no backslash (adapters/teams/service_url.py);
+  anything else gets 403 before any outbound request.
 - An authenticated activity is acknowledged at once and processed in the background, so a slow answer never
   runs into the channel's 15-second timeout (which would trigger a redelivery). Invoke activities, whose
   result travels in the HTTP response, are processed inline.
@@ -14,10 +18,8 @@
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import logging
 import secrets
-from urllib.parse import urlsplit
 
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper
@@ -28,6 +30,8 @@ from requests import RequestException  # botframework fetches the token signing 
 
 from adapters.teams.config import TeamsConfig
 from adapters.teams.handler import ConsultantBot
+from adapters.teams.keys import KeysUnavailable, SigningKeys
+from adapters.teams.service_url import Resolver, is_loopback_url, resolve_host, service_url_problem  # noqa: F401 - is_loopback_url re-exported
 from bot.bootstrap import App
 
 log = logging.getLogger("adapters.teams")
@@ -49,23 +53,6 @@ class _BotConfiguration:
         self.APP_TENANTID = config.app_tenant_id or None
 
 
-def is_loopback_url(url: str | None) -> bool:
-    """Literal loopback hosts only (127.0.0.0/8, ::1, localhost): no DNS lookups, which could be rebound."""
-    try:
-        parts = urlsplit(url or "")
-        host = parts.hostname
-    except ValueError:
-        return False
-    if parts.scheme not in ("http", "https") or not host:
-        return False
-    if host.lower() == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def _problem(status: int, message: str) -> web.Response:
     return web.json_response({"error": message}, status=status)
 
@@ -78,6 +65,14 @@ class TeamsEndpoint:
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = ConsultantBot(app, config)
         self._tasks: set[asyncio.Task] = set()
+        self.resolve: Resolver = resolve_host
+        self.keys = SigningKeys() if config.authenticated else None
+        if self.keys:
+            self.keys.install()
+
+    async def start(self, _web_app: web.Application | None = None) -> None:
+        if self.keys:
+            self.keys.prefetch()
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         # The bot apologizes for its own failures; this catches anything that escapes the pipeline.
@@ -102,15 +97,19 @@ class TeamsEndpoint:
         if activity is None or not activity.type:
             return _problem(400, "The body is not a Bot Framework Activity.")
 
+        refused = await service_url_problem(activity.service_url, loopback_only=not self.config.authenticated,
+                                            resolve=self.resolve)
+        if refused:
+            log.warning("teams activity with an unacceptable serviceUrl refused (SSRF guard)",
+                        extra={"service_url": (activity.service_url or "")[:200], "activity_id": activity.id,
+                               "reason": refused})
+            hint = "" if self.config.authenticated else " TEAMS_DEV_UNAUTHENTICATED only answers loopback serviceUrls."
+            return _problem(403, f"Refused: {refused}.{hint}")
         if self.config.authenticated:
             auth = await self._authenticate(activity, header)
             if isinstance(auth, web.Response):
                 return auth
         else:
-            if not is_loopback_url(activity.service_url):
-                log.warning("teams dev mode: activity with a non-loopback serviceUrl refused (SSRF guard)",
-                            extra={"service_url": (activity.service_url or "")[:200], "activity_id": activity.id})
-                return _problem(403, "TEAMS_DEV_UNAUTHENTICATED only answers loopback serviceUrls.")
             auth = await self.auth.authenticate_request(activity, None)
 
         if activity.type == ActivityTypes.invoke:
@@ -128,6 +127,10 @@ class TeamsEndpoint:
             return await self.auth.authenticate_request(activity, header)
         except PermissionError as exc:
             reason = str(exc)
+        except KeysUnavailable:
+            log.error("teams token validation unavailable: no signing keys yet")
+            return _problem(503, "Token validation is unavailable right now (signing keys not yet obtained); "
+                                 "retry later.")
         except (RequestException, OSError) as exc:  # the token signing keys could not be fetched
             log.error("teams token validation unavailable", extra={"error": repr(exc)[:200]})
             return _problem(503, "Token validation is unavailable right now; retry later.")
@@ -155,6 +158,8 @@ class TeamsEndpoint:
 
     async def close(self, _web_app: web.Application | None = None) -> None:
         await self.drain(SHUTDOWN_GRACE)
+        if self.keys:
+            await self.keys.close()
 
 
 TEAMS_KEY = web.AppKey("teams_endpoint", TeamsEndpoint)
@@ -174,10 +179,11 @@ def mount(web_app: web.Application, app: App, *, config: TeamsConfig | None = No
     endpoint = TeamsEndpoint(app, config)
     web_app[TEAMS_KEY] = endpoint
     web_app.router.add_post(ROUTE, endpoint.handle)
+    web_app.on_startup.append(endpoint.start)
     web_app.on_shutdown.append(endpoint.close)
     if config.authenticated:
         log.info("Teams enabled", extra={"route": ROUTE, "app_type": config.app_type,
                                          "allowed_tenants": sorted(config.allowed_tenants) or "any"})
     else:
         log.warning("Teams in unauthenticated dev mode (TEAMS_DEV_UNAUTHENTICATED=1): no token checks, replies "
-                    "only to loopback serviceUrls; never use this in production", extra={"route": ROUTE})
+                    "only to serviceUrls resolving to loopback; never use this in production", extra={"route": ROUTE})

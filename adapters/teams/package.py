@@ -20,7 +20,7 @@ TEMPLATE_DIR = Path(__file__).resolve().parents[2] / "teams"
 ICONS = {"color.png": 192, "outline.png": 32}
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
-_COMMANDS = ("schema-review", "help", "new")
+_COMMANDS = ("schema-review", "help", "new", "forget")
 _SCOPES = ("personal", "team", "groupChat")
 
 

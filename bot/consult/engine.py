@@ -20,7 +20,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from bot import metrics
 from bot.analyzers import Analysis, AnalyzerRegistry, condensed_report
+from bot.budgets import Budgets, Refusal, TokenTally
 from bot.consult.case import Case, analysis_case_meta, build_case
 from bot.consult.compose import compose_offline
 from bot.consult.diagnose import Diagnosis, design_focus, diagnose
@@ -42,6 +44,7 @@ log = logging.getLogger("bot.consult.engine")
 
 TokenSink = Callable[[str], Awaitable[None]]
 REVIEW_COMMAND = "schema-review"
+FORGET_COMMAND = "forget"
 TOPIC_BOOST = 1.5
 OFF_LOOP_CHARS = 4_000  # texts longer than this are masked and searched in a worker thread
 PROSE_HEAD, PROSE_TAIL = 16_000, 4_000  # what the conversation steps read of a long paste (analyzers read it all)
@@ -95,6 +98,7 @@ class Consultation:
     questions: list[str] = field(default_factory=list)
     asks: list[str] = field(default_factory=list)
     stored_facts: dict[str, str] = field(default_factory=dict)
+    refusal: Refusal | None = None  # a budget is exhausted: answer offline, with the reason
 
     @property
     def prose(self) -> str:
@@ -119,8 +123,9 @@ async def _maybe_off_loop(fn, text: str, *args):  # noqa: ANN001, ANN202
 class Engine:
     def __init__(self, *, store: Store, retriever: Retriever, llm: LLM | None = None,
                  analyzers: AnalyzerRegistry | None = None, settings: EngineSettings | None = None,
-                 token_counter: TokenCounter | None = None) -> None:
+                 token_counter: TokenCounter | None = None, budgets: Budgets | None = None) -> None:
         self.store = store
+        self.budgets = budgets
         self.retriever = retriever
         self.llm = llm
         self.analyzers = analyzers or AnalyzerRegistry()
@@ -130,6 +135,8 @@ class Engine:
     async def handle(self, inbound: Inbound, on_token: TokenSink | None = None) -> Reply:
         is_review = inbound.kind == "command" and (inbound.command or "").lower() == REVIEW_COMMAND
         raw = (inbound.args or "") if inbound.kind == "command" else inbound.text
+        if inbound.kind == "command" and (inbound.command or "").lower() == FORGET_COMMAND:
+            return await self._forget(inbound)
         if inbound.kind == "command" and not is_review:
             return self._command_reply(inbound)
         if is_review and self.analyzers.get(REVIEW_COMMAND) is None:
@@ -141,12 +148,27 @@ class Engine:
         if problem:
             log.info("turn rejected", extra={"platform": inbound.platform, "tenant": inbound.tenant,
                                              "reason": problem.split(";")[0][:60]})
+            metrics.turn_finished(inbound.platform, "offline", "rejected")
             return Reply(text=problem)
-        turn = await self._open(inbound, raw, is_review)
+        clock = _Clock()
+        refusal = await clock.timed("storage", self.budgets.admit(inbound)) if self.budgets else None
+        if refusal:
+            metrics.budget_refused(refusal.budget)
+        turn = await self._open(inbound, raw, is_review, clock)
+        turn.refusal = refusal
         await self._read(turn, forced=is_review)
         await self._understand(turn)
         await self._diagnose(turn)
         return await self._teach(turn, on_token)
+
+    async def _forget(self, inbound: Inbound) -> Reply:
+        deleted = await self.store.forget_thread(inbound.thread_key)
+        log.info("thread forgotten", extra={"platform": inbound.platform, "tenant": inbound.tenant, "turns": deleted})
+        metrics.turn_finished(inbound.platform, "offline", "forgotten")
+        if not deleted:
+            return Reply(text="There was nothing stored for this thread, so there is nothing to forget.")
+        return Reply(text=f"Done: I deleted this thread's {deleted} stored messages, its case facts and any "
+                          "feedback on my answers. I no longer remember this conversation.")
 
     def _command_reply(self, inbound: Inbound) -> Reply:
         # "new" is handled by adapters (it changes the thread key); anything else gets the help text.
@@ -154,8 +176,7 @@ class Engine:
 
     # ---- open: mask, store, read the thread ------------------------------------------------------------------
 
-    async def _open(self, inbound: Inbound, raw: str, is_review: bool) -> Consultation:
-        clock = _Clock()
+    async def _open(self, inbound: Inbound, raw: str, is_review: bool, clock: _Clock) -> Consultation:
         text = await _maybe_off_loop(redact, raw)
         thread_id = await clock.timed("storage", self.store.thread_id(inbound.thread_key))
         stored_text = f"/{REVIEW_COMMAND} {text}" if is_review else text
@@ -252,9 +273,9 @@ class Engine:
         assert diagnosis is not None
         extra = findings_markdown(turn.asked_about) if turn.asked_about else ""
         shown: list[str] = []
-        if self.llm is None:
+        if self.llm is None or turn.refusal is not None:
             answer, shown = compose_offline(turn.case, diagnosis, analysis=turn.analysis, extra=extra,
-                                            given=turn.given)
+                                            given=turn.given, notice=turn.refusal.message if turn.refusal else "")
             mode = "offline"
         else:
             answer, mode, shown = await self._llm_answer(turn, on_token, extra)
@@ -272,6 +293,8 @@ class Engine:
                                 "problem_type": diagnosis.problem_type, "notes": [n.id for n in diagnosis.notes],
                                 "symptoms": turn.case.latest, "analyzer": turn.analysis.analyzer if turn.analysis else None,
                                 **turn.clock.report()})
+        outcome = "budget_refused" if turn.refusal else "fallback" if mode == "offline" and self.llm else "answered"
+        metrics.turn_finished(turn.inbound.platform, mode, outcome, turn.clock.phases, turn.clock.start)
         return reply
 
     async def _llm_answer(self, turn: Consultation, on_token: TokenSink | None, extra: str) -> tuple[str, str, list[str]]:
@@ -284,13 +307,14 @@ class Engine:
                                   counter=self.tokens, budget=self.settings.prompt_token_budget,
                                   history_budget=self.settings.history_token_budget)
         began = time.perf_counter()
+        tally = TokenTally()
         try:
             if on_token is None:
-                answer, drafted = split_questions(await self.llm.complete(messages))
+                answer, drafted = split_questions(await self.llm.complete(messages, on_usage=tally.add))
             else:
                 stream = QuestionFilter(on_token)
                 pieces: list[str] = []
-                async for piece in self.llm.stream(messages):
+                async for piece in self.llm.stream(messages, on_usage=tally.add):
                     pieces.append(piece)
                     await stream.feed(piece)
                 await stream.close()
@@ -300,6 +324,7 @@ class Engine:
             turn.questions, turn.asks = choose_questions(turn.case, diagnosis.causes, diagnosis.related, drafted)
             return answer, "llm", []
         except LLMError as exc:
+            metrics.llm_failed()
             log.warning("llm failed, answering offline", extra={"platform": turn.inbound.platform, "error": str(exc),
                                                                 "turn_id": turn.turn_id})
             answer, shown = compose_offline(turn.case, diagnosis, analysis=turn.analysis, extra=extra,
@@ -307,6 +332,8 @@ class Engine:
             return answer, "offline", shown
         finally:
             turn.clock.phases["llm"] += time.perf_counter() - began
+            if self.budgets and tally.total:
+                await turn.clock.timed("storage", self.budgets.record_tokens(turn.inbound, tally.total))
 
 
 def _reviewed_schema(earlier: list[Turn]) -> str | None:

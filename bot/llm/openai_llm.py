@@ -13,8 +13,9 @@ import openai
 from openai import AsyncOpenAI
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, wait_random_exponential
 
+from bot import metrics
 from bot.config import Settings
-from bot.llm.port import LLM, ChatMessage, LLMError
+from bot.llm.port import LLM, ChatMessage, LLMError, UsageSink
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -64,6 +65,14 @@ def _hinted_wait(state: RetryCallState) -> float | None:
     return retry_after_seconds(state.outcome.exception() if state.outcome else None)
 
 
+def _report_usage(usage, on_usage: UsageSink | None) -> None:  # noqa: ANN001
+    tokens = getattr(usage, "total_tokens", None) if usage is not None else None
+    if isinstance(tokens, int) and tokens > 0:
+        metrics.llm_tokens(tokens)
+        if on_usage is not None:
+            on_usage(tokens)
+
+
 class OpenAIChat(LLM):
     name = "openai"
 
@@ -71,6 +80,7 @@ class OpenAIChat(LLM):
         self.client = client
         self.model = model
         self.deadline = deadline
+        self.stream_usage = True  # ask streams for their token usage until the endpoint says it cannot
 
     async def close(self) -> None:
         await self.client.close()
@@ -83,6 +93,7 @@ class OpenAIChat(LLM):
 
         def before_sleep(state: RetryCallState) -> None:
             exc = state.outcome.exception() if state.outcome else None
+            metrics.llm_retried()
             log.warning("llm retry", extra={"attempt": state.attempt_number, "error": type(exc).__name__,
                                             "status": getattr(exc, "status_code", None),
                                             "sleep_s": round(state.next_action.sleep, 2) if state.next_action else None})
@@ -113,17 +124,30 @@ class OpenAIChat(LLM):
             raise LLMError(f"LLM request failed after retries ({detail})") from exc
         raise LLMError("LLM request failed")  # pragma: no cover - AsyncRetrying always returns or raises
 
-    async def complete(self, messages: list[ChatMessage]) -> str:
+    async def complete(self, messages: list[ChatMessage], *, on_usage: UsageSink | None = None) -> str:
         async def once() -> str:
             response = await self.client.chat.completions.create(model=self.model, messages=self._payload(messages))
+            _report_usage(response.usage, on_usage)
             if not response.choices:
                 raise LLMError("LLM returned no choices")
             return response.choices[0].message.content or ""
 
         return await self._with_retries(once)
 
-    async def stream(self, messages: list[ChatMessage]) -> AsyncIterator[str]:
+    async def stream(self, messages: list[ChatMessage], *, on_usage: UsageSink | None = None) -> AsyncIterator[str]:
         async def open_stream():  # noqa: ANN202
+            # include_usage makes the API send one last chunk (no choices) with the whole stream's token usage.
+            # Some OpenAI-compatible servers reject the option (HTTP 400 naming it): then stream without it.
+            if self.stream_usage:
+                try:
+                    return await self.client.chat.completions.create(
+                        model=self.model, messages=self._payload(messages), stream=True,
+                        stream_options={"include_usage": True})
+                except openai.BadRequestError as exc:
+                    if "stream_options" not in str(exc):
+                        raise
+                    self.stream_usage = False
+                    log.warning("llm endpoint rejects stream_options; streamed token usage is not counted")
             return await self.client.chat.completions.create(
                 model=self.model, messages=self._payload(messages), stream=True)
 
@@ -131,6 +155,7 @@ class OpenAIChat(LLM):
         stream = await self._with_retries(open_stream)
         try:
             async for chunk in stream:
+                _report_usage(getattr(chunk, "usage", None), on_usage)
                 if chunk.choices and (delta := chunk.choices[0].delta.content):
                     yield delta
         except (openai.OpenAIError, asyncio.TimeoutError) as exc:

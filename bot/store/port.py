@@ -1,4 +1,4 @@
-"""The storage port: threads, turns, case facts, processed events and feedback."""
+"""The storage port: threads, turns, case facts, processed events, feedback, budget usage and retention."""
 
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ class Turn:
     text: str
     created_at: datetime
     meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Usage:
+    """What one budget window has used so far."""
+
+    turns: int = 0
+    tokens: int = 0
 
 
 class StoreError(ConsultantError):
@@ -57,6 +65,24 @@ class Store(ABC):
     @abstractmethod
     async def add_feedback(self, answer_id: str, user: str, value: str, platform: str) -> None:
         ...
+
+    @abstractmethod
+    async def add_usage(self, scope: str, subject: str, window_start: datetime, *, turns: int = 0,
+                        tokens: int = 0) -> Usage:
+        """Atomically add to one budget window's counters (created at zero) and return the new totals."""
+
+    @abstractmethod
+    async def usage(self, scope: str, subject: str, window_start: datetime) -> Usage:
+        """One budget window's counters, zero when nothing was counted yet."""
+
+    @abstractmethod
+    async def forget_thread(self, key: ThreadKey) -> int:
+        """Delete a thread's turns, case facts and feedback; return how many turns were deleted."""
+
+    @abstractmethod
+    async def purge(self, before: datetime) -> dict[str, int]:
+        """Delete everything older than `before` (turns, facts, feedback, processed events, usage counters,
+        and threads left with no turns); return the number of rows deleted per table."""
 
     @abstractmethod
     async def ping(self) -> None:

@@ -8,13 +8,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import delete, event, exists, insert, select
 from sqlalchemy.exc import IntegrityError, OperationalError, InterfaceError, DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import tables as t
-from bot.store.port import Store, StoreError, ThreadKey, Turn
+from bot.store.port import Store, StoreError, ThreadKey, Turn, Usage
 
+THREAD_CACHE_SECONDS = 3600.0
 _UNREACHABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
 
 
@@ -59,8 +60,9 @@ def make_engine(url: str) -> AsyncEngine:
 class SqlStore(Store):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
-        # Thread ids never change once created, so the natural-key lookup is cached per process.
-        self._thread_ids: dict[ThreadKey, str] = {}
+        # Thread ids never change once created, so the natural-key lookup is cached per process; for an hour
+        # only, because another replica's retention purge may delete a thread idle for longer than a day.
+        self._thread_ids: dict[ThreadKey, tuple[str, float]] = {}
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
@@ -91,12 +93,12 @@ class SqlStore(Store):
             await self._run(create)
         except IntegrityError:  # another process created it first
             return await self.find_thread(key)  # type: ignore[return-value]
-        self._thread_ids[key] = new
+        self._thread_ids[key] = (new, time.monotonic())
         return new
 
     async def find_thread(self, key: ThreadKey) -> str | None:
-        if key in self._thread_ids:
-            return self._thread_ids[key]
+        if (cached := self._thread_ids.get(key)) and time.monotonic() - cached[1] < THREAD_CACHE_SECONDS:
+            return cached[0]
         platform, tenant, channel, thread = key
         where = (t.threads.c.platform == platform) & (t.threads.c.tenant == tenant) & (
             t.threads.c.channel == channel) & (t.threads.c.thread == thread)
@@ -106,7 +108,7 @@ class SqlStore(Store):
 
         found = await self._run(find)
         if found is not None:
-            self._thread_ids[key] = found
+            self._thread_ids[key] = (found, time.monotonic())
         return found
 
     async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:
@@ -177,6 +179,72 @@ class SqlStore(Store):
             await self._run(upsert)
         except IntegrityError as exc:
             raise StoreError(f"feedback refers to an unknown answer {answer_id!r}") from exc
+
+    async def add_usage(self, scope: str, subject: str, window_start: datetime, *, turns: int = 0,
+                        tokens: int = 0) -> Usage:
+        c = t.usage_counters.c
+        dialect = self.engine.dialect.name
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as upsert_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as upsert_insert
+        # One statement: insert-or-increment, so concurrent replicas never lose a count.
+        statement = upsert_insert(t.usage_counters).values(
+            scope=scope, subject=subject[:400], window_start=window_start, turns=turns, tokens=tokens)
+        statement = statement.on_conflict_do_update(
+            index_elements=[c.scope, c.subject, c.window_start],
+            set_={"turns": c.turns + statement.excluded.turns, "tokens": c.tokens + statement.excluded.tokens},
+        ).returning(c.turns, c.tokens)
+
+        async def add(conn):  # noqa: ANN001, ANN202
+            row = (await conn.execute(statement)).one()
+            return Usage(int(row.turns), int(row.tokens))
+
+        return await self._run(add)
+
+    async def usage(self, scope: str, subject: str, window_start: datetime) -> Usage:
+        c = t.usage_counters.c
+
+        async def read(conn):  # noqa: ANN001, ANN202
+            row = (await conn.execute(select(c.turns, c.tokens).where(
+                (c.scope == scope) & (c.subject == subject[:400]) & (c.window_start == window_start)))).first()
+            return Usage(int(row.turns), int(row.tokens)) if row else Usage()
+
+        return await self._run(read)
+
+    async def forget_thread(self, key: ThreadKey) -> int:
+        thread_id = await self.find_thread(key)
+        if thread_id is None:
+            return 0
+        # The thread row (platform ids only) stays, so other replicas' cached thread ids remain valid.
+        turns_of_thread = select(t.messages.c.id).where(t.messages.c.thread_id == thread_id)
+
+        async def forget(conn):  # noqa: ANN001, ANN202
+            await conn.execute(delete(t.feedback).where(t.feedback.c.answer_id.in_(turns_of_thread)))
+            await conn.execute(delete(t.case_facts).where(t.case_facts.c.thread_id == thread_id))
+            return (await conn.execute(delete(t.messages).where(t.messages.c.thread_id == thread_id))).rowcount
+
+        return await self._run(forget)
+
+    async def purge(self, before: datetime) -> dict[str, int]:
+        has_turns = exists().where(t.messages.c.thread_id == t.threads.c.id)
+        statements = {
+            "feedback": delete(t.feedback).where(
+                (t.feedback.c.created_at < before)
+                | t.feedback.c.answer_id.in_(select(t.messages.c.id).where(t.messages.c.created_at < before))),
+            "messages": delete(t.messages).where(t.messages.c.created_at < before),
+            "case_facts": delete(t.case_facts).where(t.case_facts.c.updated_at < before),
+            "processed_events": delete(t.processed_events).where(t.processed_events.c.created_at < before),
+            "usage_counters": delete(t.usage_counters).where(t.usage_counters.c.window_start < before),
+            "threads": delete(t.threads).where((t.threads.c.created_at < before) & ~has_turns),
+        }
+
+        async def purge(conn):  # noqa: ANN001, ANN202
+            return {name: (await conn.execute(statement)).rowcount for name, statement in statements.items()}
+
+        deleted = await self._run(purge)
+        self._thread_ids.clear()  # purged threads must not be served from this process's cache
+        return deleted
 
     async def ping(self) -> None:
         async def select_one(conn):  # noqa: ANN001, ANN202

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, DateTime, ForeignKey, Index, MetaData, String, Table, Text, UniqueConstraint
+from sqlalchemy import (JSON, BigInteger, Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
+                        UniqueConstraint)
 
 metadata = MetaData()
 
@@ -30,6 +31,7 @@ messages = Table(
     Column("created_at", DateTime(timezone=True), nullable=False),
     # A thread's turns are always read in order.
     Index("ix_messages_thread_created", "thread_id", "created_at"),
+    Index("ix_messages_created", "created_at"),
 )
 
 case_facts = Table(
@@ -39,6 +41,7 @@ case_facts = Table(
     Column("name", String(64), primary_key=True),
     Column("value", Text, nullable=False),
     Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("ix_case_facts_updated", "updated_at"),
 )
 
 processed_events = Table(
@@ -59,4 +62,18 @@ feedback = Table(
     Column("value", String(16), nullable=False),
     Column("platform", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    Index("ix_feedback_created", "created_at"),
+)
+
+usage_counters = Table(
+    "usage_counters",
+    metadata,
+    # One row per budget scope ("user-hour", "tenant-hour", "tenant-day"), subject and window, incremented
+    # atomically, so every replica counts against the same numbers.
+    Column("scope", String(32), primary_key=True),
+    Column("subject", String(400), primary_key=True),
+    Column("window_start", DateTime(timezone=True), primary_key=True),
+    Column("turns", Integer, nullable=False, server_default="0"),
+    Column("tokens", BigInteger, nullable=False, server_default="0"),
+    Index("ix_usage_counters_window", "window_start"),
 )

@@ -74,7 +74,7 @@ def test_package_writes_a_valid_flat_zip(tmp_path, capsys):
     assert bot["botId"] == app_id and bot["scopes"] == ["personal", "team", "groupChat"]
     for scope in bot["scopes"]:
         titles = [c["title"] for lst in bot["commandLists"] if scope in lst["scopes"] for c in lst["commands"]]
-        assert titles == ["schema-review", "help", "new"]
+        assert titles == ["schema-review", "help", "new", "forget"]
     assert manifest["icons"] == {"color": "color.png", "outline": "outline.png"}
 
     width, height, pixels = decode_png(color)
