@@ -19,14 +19,12 @@ import os
 import sys
 from typing import Any, Callable
 
+from adapters.cli_input import Usage, read_bytes
+
 FORMATS = ("text", "json")
 FAIL_ON = ("error", "warning", "info", "never")
 RANK = {"error": 0, "warning": 1, "info": 2}
 MAX_PLAN_BYTES = 5 * 1024 * 1024
-
-
-class Usage(Exception):
-    pass
 
 
 def add_arguments(p, what: str) -> None:  # noqa: ANN001 - an argparse parser
@@ -54,18 +52,7 @@ def read_input(path: str, max_bytes: int) -> str:
     from bot.errors import ConsultantError
 
     label = "standard input" if path == "-" else path
-    if path == "-":
-        data = sys.stdin.buffer.read(max_bytes + 1)
-    else:
-        if not os.path.exists(path):
-            raise Usage(f"{path}: no such file")
-        if os.path.isdir(path):
-            raise Usage(f"{path}: is a directory, not a file")
-        try:
-            with open(path, "rb") as fh:
-                data = fh.read(max_bytes + 1)
-        except OSError as exc:
-            raise ConsultantError(f"cannot read {label}: {exc.strerror or exc}") from None
+    data = read_bytes(path, max_bytes)
     if len(data) > max_bytes:
         raise ConsultantError(f"{label} is over {max_bytes // (1024 * 1024)} MB; pass a smaller excerpt")
     if b"\x00" in data[:8192]:

@@ -66,37 +66,22 @@ def _pg_version(value: str) -> int:
     return n
 
 
-class _Usage(Exception):
-    pass
-
-
 def _read(path: str, label: str | None = None) -> str:
-    from bot.errors import ConsultantError
+    from adapters.cli_input import read_bytes
     from bot.review.inputs import MAX_BYTES, decode
 
-    label = label or path
-    if path == "-":
-        data = sys.stdin.buffer.read(MAX_BYTES + 1)
-        return decode(data, "standard input")
-    if not os.path.exists(path):
-        raise _Usage(f"{label}: no such file")
-    if os.path.isdir(path):
-        raise _Usage(f"{label}: is a directory, not a SQL file")
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_BYTES + 1)
-    except OSError as exc:
-        raise ConsultantError(f"cannot read {label}: {exc.strerror or exc}") from None
-    return decode(data, label)
+    data = read_bytes(path, MAX_BYTES, label, kind="SQL file")
+    return decode(data, "standard input" if path == "-" else label or path)
 
 
 def run(args) -> int:
+    from adapters.cli_input import Usage
     from bot.review import load_config, review_many
 
     try:
         schema = _read(args.schema, f"--schema {args.schema}") if args.schema else None
         inputs = [(_read(p), None if p == "-" else p) for p in args.paths]
-    except _Usage as exc:
+    except Usage as exc:
         print(f"consultant review: error: {exc}", file=sys.stderr)
         return 2
     first = next((p for p in args.paths if p != "-"), None)
