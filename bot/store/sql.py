@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, InterfaceError, DBA
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import tables as t
+from bot.store.inbox import SqlInbox
 from bot.store.port import Store, StoreError, ThreadKey, Turn
 
 _UNREACHABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
@@ -56,11 +57,12 @@ def make_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10)
 
 
-class SqlStore(Store):
+class SqlStore(SqlInbox, Store):
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
         # Thread ids never change once created, so the natural-key lookup is cached per process.
         self._thread_ids: dict[ThreadKey, str] = {}
+        self._schema_current = False
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
@@ -177,6 +179,15 @@ class SqlStore(Store):
             await self._run(upsert)
         except IntegrityError as exc:
             raise StoreError(f"feedback refers to an unknown answer {answer_id!r}") from exc
+
+    async def schema_behind(self) -> str | None:
+        if self._schema_current:
+            return None
+        from bot.store.migrate import behind
+
+        reason = await behind(self.engine)
+        self._schema_current = reason is None  # a schema at head does not fall behind while this code runs
+        return reason
 
     async def ping(self) -> None:
         async def select_one(conn):  # noqa: ANN001, ANN202
