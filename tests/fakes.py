@@ -108,7 +108,6 @@ class MemoryStore(Store):
         return True
 
     async def claim_turn(self, key: str, platform: str, payload: dict[str, Any], owner: str, lease: float) -> bool:
-        self._check()
         if key in self.events:
             return False
         self.events.add(key)
