@@ -62,20 +62,32 @@ def shape_problem(body: dict[str, Any]) -> str | None:
     return None
 
 
+def _timestamp(headers: dict[str, str]) -> str:
+    return headers.get("X-Slack-Request-Timestamp", "").strip()
+
+
+def signed(raw: bytes, headers: dict[str, str], signing_secret: str) -> bool:
+    from slack_sdk.signature import SignatureVerifier
+
+    timestamp = _timestamp(headers)
+    if not timestamp.isdigit():
+        return False
+    return SignatureVerifier(signing_secret).is_valid(body=raw.decode("utf-8"), timestamp=timestamp,
+                                                      signature=headers.get("X-Slack-Signature", ""))
+
+
 def check(raw: bytes, content_type: str, headers: dict[str, str], signing_secret: str) -> Verdict:
     parsed = parse(raw, content_type)
     if isinstance(parsed, str):
         log.warning("malformed Slack request rejected", extra={"reason": parsed, "bytes": len(raw)})
         return Verdict(400, f"Malformed request: {parsed}.")
+    timestamp = _timestamp(headers)
+    if timestamp and not timestamp.isdigit():  # Bolt's verifier would raise on int(timestamp): a 500
+        return Verdict(401, "Invalid request signature.")
     problem = shape_problem(parsed)
     if problem is None:
         return Verdict(0)
-    from slack_sdk.signature import SignatureVerifier
-
-    signed = SignatureVerifier(signing_secret).is_valid(
-        body=raw.decode("utf-8"), timestamp=headers.get("X-Slack-Request-Timestamp", ""),
-        signature=headers.get("X-Slack-Signature", ""))
-    if not signed:
+    if not signed(raw, headers, signing_secret):
         return Verdict(401, "Invalid request signature.")
     log.warning("Slack event of an unexpected shape ignored",
                 extra={"reason": problem, "event_id": parsed.get("event_id") if isinstance(parsed.get("event_id"), str)

@@ -7,10 +7,11 @@ import logging
 import secrets
 from typing import Any
 
-from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity, Attachment, TextFormatTypes
+from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, Attachment, TextFormatTypes
 
-from adapters.teams.cards import feedback_card, findings_markdown, headline, parse_feedback, review_card
+from adapters.teams.cards import (CARD_CONTENT_TYPE, CARD_VERSION, SCHEMA, feedback_card, findings_markdown, headline,
+                                  parse_feedback, review_card)
 from adapters.teams.config import TeamsConfig
 from adapters.teams.inbound import Message, read_message, scope_of, tenant_of
 from adapters.teams.render import plain, reply_markdown, split_markdown
@@ -37,6 +38,17 @@ WELCOME = (f"Hi, I'm **{BOT_NAME}**, a senior backend consultant. I help with AP
            "`EXPLAIN (ANALYZE, BUFFERS)` output, the model code or the error.\n\n"
            "Commands: `schema-review <DDL>` reviews a schema or migration, `new` starts a fresh consultation, "
            "`help` shows what I can do.")
+
+
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+
+
+def card_invoke_response(text: str, *, error: bool) -> InvokeResponse:
+    """An Universal Actions invoke response that shows a card: the answer to the action, or what was wrong with it."""
+    card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION,
+            "body": [{"type": "TextBlock", "text": text, "wrap": True, **({"color": "Attention"} if error else {})}]}
+    return InvokeResponse(status=200, body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE,
+                                                                      value=card))
 
 
 def new_reference() -> str:
@@ -204,6 +216,39 @@ class ConsultantBot(ActivityHandler):
             return
         log.info("teams feedback", extra={"answer_id": answer_id, "value": value, "tenant": message.tenant})
         await self.sender.send(turn_context, markdown_message(FEEDBACK_THANKS[value]))
+
+    # --- Universal Actions (Action.Execute) ---------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == CARD_ACTION_INVOKE:
+            return await self._card_action(turn_context)
+        return await super().on_invoke_activity(turn_context)
+
+    async def _card_action(self, turn_context: TurnContext) -> InvokeResponse:
+        """adaptiveCard/action: a feedback vote is recorded; any other or malformed `value` gets an error card
+        (botbuilder's default answers 500 or 501 to those, with tracebacks)."""
+        activity = turn_context.activity
+        value = activity.value
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            problem = ("`value.action` is missing" if not isinstance(action, dict)
+                       else f"`value.action.type` is {str(action.get('type'))[:40]!r}, not 'Action.Execute'")
+            log.warning("teams card action with a malformed value ignored",
+                        extra={"activity_id": activity.id, "problem": problem})
+            return card_invoke_response(f"Sorry, I couldn't process that card action: {problem}. "
+                                        "Try the button again, or write to me instead.", error=True)
+        parsed = parse_feedback(action.get("data"))
+        if parsed is None:
+            log.info("teams card action not understood, ignored", extra={"activity_id": activity.id})
+            return card_invoke_response("Sorry, I don't know that card action. Write to me instead.", error=True)
+        answer_id, vote = parsed
+        message = read_message(activity)
+        try:
+            await self.store.add_feedback(answer_id, message.user or "unknown", vote, PLATFORM)
+        except StoreError as exc:
+            log.warning("teams feedback not stored", extra={"answer_id": answer_id, "error": str(exc)})
+            return card_invoke_response("Sorry, I couldn't record that feedback right now.", error=True)
+        return card_invoke_response(FEEDBACK_THANKS[vote], error=False)
 
     # --- the bot joins a conversation -----------------------------------------------------------------------
 

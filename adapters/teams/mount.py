@@ -101,6 +101,10 @@ class TeamsEndpoint:
             activity = None
         if activity is None or not activity.type:
             return _problem(400, "The body is not a Bot Framework Activity.")
+        if activity.conversation is None or not activity.conversation.id:
+            log.warning("teams activity without a conversation rejected",
+                        extra={"activity_id": activity.id, "activity_type": activity.type})
+            return _problem(400, "The Activity has no `conversation.id`, so there is nowhere to answer.")
 
         if self.config.authenticated:
             auth = await self._authenticate(activity, header)
