@@ -49,6 +49,7 @@ async def _run(host: str, port: int) -> None:
 
     log = logging.getLogger("adapters.server")
     app = await build_app(migrate=True)
+    await app.store.ping()  # connections are open before the first ack needs one
     settings = app.settings
     web_app = create_web_app(app)
     # The drain below already waited for the turns; aiohttp's own shutdown only closes idle connections.

@@ -92,3 +92,36 @@ async def test_concurrent_upgrades_of_one_fresh_sqlite_file_all_succeed(tmp_path
         finally:
             for s in stores:
                 await s.close()
+
+
+async def test_concurrent_claims_share_writes_and_each_key_is_won_once(sql_store):
+    keys = ["slack:B1"] * 5 + ["slack:B2", "slack:B3"] + ["slack:B2"]
+    results = await asyncio.gather(*[sql_store.claim_turn(k, "slack", PAYLOAD, "a", 30) for k in keys])
+    won = [k for k, first in zip(keys, results) if first]
+    assert sorted(won) == ["slack:B1", "slack:B2", "slack:B3"]
+    assert not await sql_store.claim_turn("slack:B3", "slack", PAYLOAD, "b", 30)
+
+
+async def test_a_claim_is_served_before_queued_sqlite_writes(tmp_path):
+    from bot.store.migrate import upgrade
+
+    store = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'q.sqlite3'}")
+    await upgrade(store.engine)
+    order: list[str] = []
+    try:
+        thread = await store.thread_id(("slack", "T", "C", "1"))
+
+        async def write(i: int) -> None:
+            await store.add_turn(thread, "user", f"turn {i}")
+            order.append(f"turn {i}")
+
+        async def claim() -> None:
+            await store.claim_turn("slack:P1", "slack", PAYLOAD, "a", 30)
+            order.append("claim")
+
+        writes = [asyncio.create_task(write(i)) for i in range(6)]
+        await asyncio.sleep(0)  # the writes are queued (the first one holds the writer)
+        await asyncio.gather(claim(), *writes)
+        assert order.index("claim") <= 1, order
+    finally:
+        await store.close()

@@ -66,12 +66,17 @@ class TurnRecord:
 
     def __init__(self, store: Store, key: str, result: dict[str, Any], attempts: int) -> None:
         self.store, self.key, self.result, self.attempts = store, key, result, attempts
+        self.answer_ts: str | None = None
 
     @property
     def resumed(self) -> bool:
         return self.attempts > 1
 
     async def posted(self, kind: str, ts: str) -> None:
+        if kind == "answer":
+            # Recorded with the turn's end (one write fewer per turn); until then the metadata tag finds it.
+            self.answer_ts = self.answer_ts or ts
+            return
         try:
             await self.store.note_turn(self.key, {f"{kind}_ts": ts})
         except StoreError as exc:  # the metadata tag still lets a resumed attempt find the message

@@ -129,7 +129,8 @@ class SlackHandlers:
         else:
             answered = await self.consult.handle(event, turn, kind=kind, bot_user_id=bot_user_id, record=record)
         try:
-            await self.app.store.finish_turn(key, "answered" if answered else "failed")
+            await self.app.store.finish_turn(key, "answered" if answered else "failed",
+                                             {"answer_ts": record.answer_ts} if record.answer_ts else None)
         except StoreError as exc:
             # The lease runs out and the turn is resumed; the thread check finds the tagged answer and stops there.
             log.warning("could not record the end of a Slack turn", extra={"key": key, "error": str(exc)})

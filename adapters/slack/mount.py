@@ -55,16 +55,25 @@ class SlackAdapter:
         self._connecting: asyncio.Task[None] | None = None
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        verdict = precheck.check(await request.read(), request.content_type, dict(request.headers),
-                                 self.config.signing_secret)
-        if verdict.status == 200:
-            return web.Response(status=200)
-        if verdict.status:
-            return web.json_response({"ok": False, "error": verdict.reason}, status=verdict.status)
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        acks = self.handlers.inbox.acks
+        acks.enter()
+        try:
+            verdict = precheck.check(await request.read(), request.content_type, dict(request.headers),
+                                     self.config.signing_secret)
+            if verdict.status == 200:
+                return web.Response(status=200)
+            if verdict.status:
+                return web.json_response({"ok": False, "error": verdict.reason}, status=verdict.status)
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+        finally:
+            acks.leave()
 
     async def start(self, _web_app: web.Application) -> None:
+        # One HTTP session for every Web API call (slack_sdk otherwise opens a connection per call).
+        import aiohttp
+
+        self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT))
         # Turns left unfinished by a process that died (or shut down) are picked up from the first moment.
         self.handlers.inbox.start(self.handlers.run_turn)
         if not self.config.socket_mode:
@@ -93,6 +102,9 @@ class SlackAdapter:
                 log.warning("Socket Mode close failed", extra={"error": f"{exc.__class__.__name__}: {exc}"})
         await self.drain(self.config.shutdown_grace)
         await self.background.close(self.config.shutdown_grace)
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
 
     async def drain(self, grace: float) -> None:
         """Shutdown: turns in flight finish within grace, the rest are released to another process."""
