@@ -224,7 +224,7 @@ class ConsultantBot(ActivityHandler):
             return await self._card_action(turn_context)
         return await super().on_invoke_activity(turn_context)
 
-    async def _card_action(self, turn_context: TurnContext) -> InvokeResponse:
+    async def _card_action(self, turn_context: TurnContext) -> InvokeResponse | None:
         """adaptiveCard/action: a feedback vote is recorded; any other or malformed `value` gets an error card
         (botbuilder's default answers 500 or 501 to those, with tracebacks)."""
         activity = turn_context.activity
@@ -238,9 +238,8 @@ class ConsultantBot(ActivityHandler):
             return card_invoke_response(f"Sorry, I couldn't process that card action: {problem}. "
                                         "Try the button again, or write to me instead.", error=True)
         parsed = parse_feedback(action.get("data"))
-        if parsed is None:
-            log.info("teams card action not understood, ignored", extra={"activity_id": activity.id})
-            return card_invoke_response("Sorry, I don't know that card action. Write to me instead.", error=True)
+        if parsed is None:  # well-formed, just not ours: declined (501) as botbuilder does
+            return await super().on_invoke_activity(turn_context)
         answer_id, vote = parsed
         message = read_message(activity)
         try:
