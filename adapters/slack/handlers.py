@@ -26,7 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack.config import SlackConfig
 from adapters.slack.consult import Consultations, TurnRecord, Turn, turn_of
 from adapters.slack.inbound import is_from_person, is_thread_reply
-from adapters.slack.inbox import SlackInbox, turn_payload
+from adapters.slack.inbox import slack_inbox, turn_payload
 from adapters.slack.render import FEEDBACK_VALUES
 from adapters.slack.responder import Capabilities
 from adapters.slack.review import MODAL_CALLBACK, Reviews
@@ -64,7 +64,7 @@ class SlackHandlers:
         self.app, self.client, self.background = app, client, background
         self.consult = Consultations(app, client, config, caps)
         self.reviews = Reviews(app, client, background)
-        self.inbox = SlackInbox(app, background)
+        self.inbox = slack_inbox(app, background)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.event("app_mention")(self.on_mention)

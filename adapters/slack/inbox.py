@@ -1,37 +1,19 @@
-"""Durable Slack turns: the inbox row that makes an acked event survive a crash, a deploy or a scale-out.
-
-- Claim: the listener records the event (payload redacted) in the same INSERT that claims its dedupe key, leased
-  to this process, and only then lets Bolt ack; the turn runs as a tracked task.
-- Heartbeat: while a turn runs, its lease is renewed every third of the lease.
-- Resume: at start and every CONSULTANT_RESUME_INTERVAL, each process takes turns whose lease ran out (their owner
-  died or gave them up at shutdown) and re-runs them; `Consultations` makes the re-run replace or remove what the
-  earlier attempt posted, and checks the thread for an answer already tagged with the event id.
-- Drain: at shutdown, turns in flight get the grace period; the leases of those still running are released (so
-  another replica, or the next start, resumes them at once) and the tasks cancelled.
-"""
+"""Slack's durable turns: the inbox (adapters/inbox.py) for "slack", and what a Slack turn stores to be resumed."""
 
 from __future__ import annotations
 
-import asyncio
-import logging
-from collections.abc import Awaitable, Callable
 from typing import Any
 
+from adapters.inbox import Inbox
 from adapters.slack.tasks import Background
 from bot.bootstrap import App
 from bot.redact import redact
-from bot.store.port import InboxItem, StoreError
-
-log = logging.getLogger("adapters.slack")
 
 PLATFORM = "slack"
-RESUME_BATCH = 20
-# Under a burst of deliveries new turns wait until no ack is in flight (or this long at most), and then start one
-# per event-loop pass: Slack's 3 s ack deadline comes first, and turns' own work (store writes, retrieval,
-# posting) started all at once would delay the acks that arrive meanwhile.
-MAX_START_DEFER = 2.0
 
-RunTurn = Callable[[str, dict[str, Any], InboxItem | None], Awaitable[None]]
+
+def slack_inbox(app: App, background: Background) -> Inbox:
+    return Inbox(app, PLATFORM, lambda coro, key: background.spawn(coro, name=f"slack:{key}"))
 
 
 def turn_payload(event: dict[str, Any], *, team: str, event_id: str | None, kind: str,
@@ -42,140 +24,3 @@ def turn_payload(event: dict[str, Any], *, team: str, event_id: str | None, kind
         stored["text"] = redact(stored["text"])
     stored.pop("blocks", None)  # rich-text blocks repeat the text, unmasked
     return {"event": stored, "team": team, "event_id": event_id, "kind": kind, "bot_user_id": bot_user_id}
-
-
-class AckGate:
-    """Counts the Slack HTTP requests being answered; turns start when there are none (or after a bound)."""
-
-    def __init__(self) -> None:
-        self.in_flight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def enter(self) -> None:
-        self.in_flight += 1
-        self._idle.clear()
-
-    def leave(self) -> None:
-        self.in_flight -= 1
-        if self.in_flight <= 0:
-            self.in_flight = 0
-            self._idle.set()
-
-    async def quiet(self, limit: float) -> None:
-        if self._idle.is_set() or limit <= 0:
-            return
-        try:
-            await asyncio.wait_for(self._idle.wait(), limit)
-        except TimeoutError:
-            pass
-
-
-class SlackInbox:
-    def __init__(self, app: App, background: Background) -> None:
-        self.store, self.background = app.store, background
-        self.owner = app.instance_id
-        self.lease = app.settings.turn_lease
-        self.interval = app.settings.resume_interval
-        self.running: dict[str, asyncio.Task[Any]] = {}
-        self.acks = AckGate()
-        self._admission: asyncio.Queue[tuple[float, asyncio.Future[None]]] = asyncio.Queue()
-        self._loops: list[asyncio.Task[None]] = []
-        self._run_turn: RunTurn | None = None
-
-    async def claim(self, key: str, payload: dict[str, Any]) -> bool:
-        return await self.store.claim_turn(key, PLATFORM, payload, self.owner, self.lease)
-
-    def spawn(self, key: str, payload: dict[str, Any], item: InboxItem | None = None) -> None:
-        assert self._run_turn is not None, "start() the inbox first"
-        task = self.background.spawn(self._after_acks(self._run_turn(key, payload, item)), name=f"slack:{key}")
-        self.running[key] = task
-        task.add_done_callback(lambda _t: self.running.pop(key, None))
-
-    async def _after_acks(self, turn: Awaitable[None]) -> None:
-        admitted = asyncio.get_running_loop().create_future()
-        self._admission.put_nowait((asyncio.get_running_loop().time(), admitted))
-        await admitted
-        await turn
-
-    async def _admit_loop(self) -> None:
-        """Start waiting turns one per loop pass, each once no ack is in flight or it has waited long enough."""
-        loop = asyncio.get_running_loop()
-        while True:
-            queued_at, admitted = await self._admission.get()
-            await self.acks.quiet(queued_at + MAX_START_DEFER - loop.time())
-            if not admitted.done():
-                admitted.set_result(None)
-            await asyncio.sleep(0)
-
-    def start(self, run_turn: RunTurn) -> None:
-        self._run_turn = run_turn
-        loop = asyncio.get_running_loop()
-        self._loops = [loop.create_task(self._resume_loop(), name="slack:resume"),
-                       loop.create_task(self._heartbeat_loop(), name="slack:heartbeat"),
-                       loop.create_task(self._admit_loop(), name="slack:admit")]
-
-    async def resume_expired(self) -> int:
-        items = await self.store.take_expired_turns(PLATFORM, self.owner, self.lease, RESUME_BATCH)
-        for item in items:
-            log.info("resuming a Slack turn whose lease expired",
-                     extra={"key": item.key, "attempt": item.attempts, "previous": bool(item.result)})
-            self.spawn(item.key, item.payload, item)
-        return len(items)
-
-    async def _resume_loop(self) -> None:
-        while True:
-            try:
-                while await self.resume_expired() == RESUME_BATCH:
-                    pass
-            except StoreError as exc:
-                log.warning("could not look for Slack turns to resume", extra={"error": str(exc)})
-            await asyncio.sleep(self.interval)
-
-    async def _heartbeat_loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.lease / 3)
-            try:
-                await self.store.renew_leases(list(self.running), self.owner, self.lease)
-            except StoreError as exc:
-                log.warning("could not renew Slack turn leases", extra={"error": str(exc), "turns": len(self.running)})
-
-    async def stop_loops(self, *, keep_heartbeat: bool = False) -> None:
-        stopping = [t for t in self._loops if not (keep_heartbeat and t.get_name() == "slack:heartbeat")]
-        for task in stopping:
-            task.cancel()
-        await asyncio.gather(*stopping, return_exceptions=True)
-        self._loops = [t for t in self._loops if t not in stopping]
-        while not self._admission.empty():  # no more acks are coming: whatever waits may start
-            _, admitted = self._admission.get_nowait()
-            if not admitted.done():
-                admitted.set_result(None)
-
-    async def drain(self, grace: float) -> None:
-        """Stop resuming; let running turns finish within grace (leases still renewed); release the rest."""
-        await self.stop_loops(keep_heartbeat=True)
-        try:
-            await self._drain(grace)
-        finally:
-            await self.stop_loops()
-
-    async def _drain(self, grace: float) -> None:
-        running = dict(self.running)
-        if not running:
-            return
-        log.info("waiting for Slack turns in flight", extra={"turns": len(running), "grace": grace})
-        if grace > 0:
-            await asyncio.wait(set(running.values()), timeout=grace)
-        left = {key: task for key, task in running.items() if not task.done()}
-        if not left:
-            return
-        try:
-            await self.store.release_turns(list(left), self.owner)
-            log.warning("Slack turns released at shutdown; another process resumes them",
-                        extra={"turns": len(left), "keys": sorted(left)[:20]})
-        except StoreError as exc:
-            log.error("could not release Slack turns at shutdown; they resume when their lease expires",
-                      extra={"error": str(exc), "turns": len(left)})
-        for task in left.values():
-            task.cancel()
-        await asyncio.wait(set(left.values()), timeout=5)

@@ -41,6 +41,8 @@ WELCOME = (f"Hi, I'm **{BOT_NAME}**, a senior backend consultant. I help with AP
 
 
 CARD_ACTION_INVOKE = "adaptiveCard/action"
+# turn_state entry: the inbox key the endpoint already claimed for this activity (so the bot does not claim again).
+CLAIMED = "consultant.claimed"
 
 
 def card_invoke_response(text: str, *, error: bool) -> InvokeResponse:
@@ -119,9 +121,11 @@ class ConsultantBot(ActivityHandler):
         except Exception:  # noqa: BLE001
             log.exception("teams apology could not be sent", extra={"ref": ref})
 
-    async def _claim(self, activity: Activity) -> bool:
+    async def _claim(self, activity: Activity, turn_context: TurnContext | None = None) -> bool:
         if not activity.id:
             return True
+        if turn_context is not None and turn_context.turn_state.get(CLAIMED) == event_key(activity):
+            return True  # the endpoint claimed it (with its payload, in the inbox) before acking
         if await self.store.claim_event(event_key(activity), PLATFORM):
             return True
         log.info("teams duplicate delivery ignored", extra={"activity_id": activity.id})
@@ -138,7 +142,7 @@ class ConsultantBot(ActivityHandler):
         if message.scope != "personal" and not message.mentioned:
             log.debug("teams message without a mention of the bot, ignored", extra={"activity_id": activity.id})
             return
-        if not await self._claim(activity):
+        if not await self._claim(activity, turn_context):
             return
         if not message.text:
             await self.sender.send(turn_context, markdown_message(EMPTY_TEXT))
@@ -205,7 +209,7 @@ class ConsultantBot(ActivityHandler):
         if parsed is None:
             log.info("teams card submit not understood, ignored", extra={"activity_id": activity.id})
             return
-        if not await self._claim(activity):
+        if not await self._claim(activity, turn_context):
             return
         answer_id, value = parsed
         message = read_message(activity)
@@ -256,7 +260,7 @@ class ConsultantBot(ActivityHandler):
         bot_id = activity.recipient.id if activity.recipient else None
         if not any(member.id == bot_id for member in activity.members_added or []):
             return
-        if not await self._claim(activity):
+        if not await self._claim(activity, turn_context):
             return
         scope = scope_of(activity)
         how = f"Mention me (`@{BOT_NAME}`) in a post or a thread reply" if scope != "personal" else "Just write here"

@@ -113,7 +113,7 @@ async def test_sigterm_finishes_what_it_can_within_the_grace_and_releases_the_re
                             slack.thread("C9", e["ts"])[0]["metadata"]["event_type"] == "consultant_answer")
     assert finished_by_first == 3
     messages = [r.get("event") for r in first.records()]
-    assert "Slack turns released at shutdown; another process resumes them" in messages
+    assert "turns released at shutdown; another process resumes them" in messages
     second = await Serve(env, tmp_path / "second.log").start()
     try:
         await wait_answered(slack, events, timeout=10)
