@@ -116,8 +116,10 @@ async def test_unreachable_database_exits_1_with_one_line(env):
 
 
 async def test_db_upgrade_creates_the_tables(env):
+    from bot.store.migrate import head
+
     code, out, _ = await run(["db", "upgrade"], env)
-    assert code == 0 and "0001" in out
+    assert code == 0 and f"database upgraded to revision {head()}" in out
     names = {r[0] for r in rows(env, "SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert {"threads", "messages", "case_facts", "processed_events", "feedback", "alembic_version"} <= names
 

@@ -1,6 +1,5 @@
 """Never lose or duplicate an answer: `consultant serve` processes killed (SIGKILL) or stopped (SIGTERM) with turns
-in flight, and two replicas sharing one PostgreSQL inbox (the kill -9 case on PostgreSQL: the survivor, instead of
-a restart, finishes the killed replica's turns; set CONSULTANT_OPS_ALL=1 to also run the restart case there).
+in flight, on SQLite and PostgreSQL, and two replicas sharing one PostgreSQL inbox.
 
 The LLM (tests/openai_server.py) holds the first turns until the process is gone; Slack is tests/slack/slack_server.py.
 Leases are 1.5 s and processes look for expired ones every 0.3 s, so a crashed turn resumes within about 2 s.
@@ -9,7 +8,6 @@ Leases are 1.5 s and processes look for expired ones every 0.3 s, so a crashed t
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 
 import aiohttp
@@ -23,8 +21,7 @@ from tests.slack.slack_server import FakeSlack
 
 pytestmark = pytest.mark.skipif(not Path(CONSULTANT).exists(), reason="the consultant entry point is not installed")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.skipif(
-    not PG_URL or not os.environ.get("CONSULTANT_OPS_ALL"),
-    reason="covered by the two-replica test; CONSULTANT_OPS_ALL=1 runs it (needs CONSULTANT_TEST_DATABASE_URL)"))]
+    not PG_URL, reason="PostgreSQL tests need CONSULTANT_TEST_DATABASE_URL (set by .ci/run)"))]
 STUCK = Scripted(text="never delivered", delay=120)
 
 
