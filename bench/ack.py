@@ -11,7 +11,8 @@ LLM servers (in this process) nor the load generator share an event loop with th
 - ours: the real `consultant serve` (migrations, inbox claim, dedupe, the turn with the LLM at the fake OpenAI
   server answering after --llm-delay seconds, streaming to the fake Slack).
 
-It prints p50/p95/p99/max of the HTTP ack per server and checks the goal: p99 <= 100 ms and <= 2x bare Bolt.
+It prints p50/p95/p99/max of the HTTP ack per server, and how many events got their answer (all must), and
+checks the goal: p99 <= 100 ms and <= 2x bare Bolt.
 """
 
 from __future__ import annotations
@@ -146,7 +147,7 @@ async def _wait_healthy(url: str, proc: asyncio.subprocess.Process, timeout: flo
 
 
 async def measure(label: str, command: list[str], env: dict[str, str], port: int, args: argparse.Namespace,
-                  log_dir: Path, settle: float) -> dict:
+                  log_dir: Path, answered) -> dict:  # noqa: ANN001
     log_path = log_dir / f"{label.replace(' ', '_')}.log"
     with open(log_path, "wb") as out:
         server = await asyncio.create_subprocess_exec(*command, env=env, stdout=out, stderr=out)
@@ -157,7 +158,9 @@ async def measure(label: str, command: list[str], env: dict[str, str], port: int
             sys.executable, "-m", "bench.ack", "--load", f"{url}/slack/events", "--events", str(args.events),
             "--concurrency", str(args.concurrency), stdout=asyncio.subprocess.PIPE)
         result = json.loads((await loader.communicate())[0])
-        await asyncio.sleep(settle)  # let the answers go out before the server is stopped
+        deadline = time.monotonic() + args.llm_delay + 30
+        while answered() < args.events and time.monotonic() < deadline:  # every event must also be answered
+            await asyncio.sleep(0.2)
     finally:
         if server.returncode is None:
             server.send_signal(signal.SIGTERM)
@@ -168,7 +171,7 @@ async def measure(label: str, command: list[str], env: dict[str, str], port: int
     latencies = sorted(result["latencies"])
     q = statistics.quantiles(latencies, n=100, method="inclusive")
     return {"label": label, "p50": q[49], "p95": q[94], "p99": q[98], "max": latencies[-1],
-            "failures": len(result["failures"])}
+            "failures": len(result["failures"]), "answered": answered()}
 
 
 async def _postgres_database(admin_url: str):  # noqa: ANN202
@@ -201,10 +204,13 @@ async def run(args: argparse.Namespace) -> int:
                 text="Add an index on orders (customer_id), then measure again with EXPLAIN ANALYZE.",
                 delay=args.llm_delay)) as openai:
             port = _free_port()
+            calls_before = len(slack.calls)
             results.append(await measure("bare Bolt", [sys.executable, "-m", "bench.ack", "--bare-bolt", str(port),
                                                        "--slack-api", slack.api_url, "--llm-delay",
                                                        str(args.llm_delay)],
-                                         dict(os.environ), port, args, tmp_path, settle=args.llm_delay + 1))
+                                         dict(os.environ), port, args, tmp_path,
+                                         lambda: len([c for c in slack.calls[calls_before:]
+                                                      if c.method == "chat.postMessage"])))
             databases = ["sqlite", "postgres"] if args.database == "both" else [args.database]
             for database in databases:
                 env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "OPENAI_", "DATABASE_URL"))}
@@ -220,23 +226,30 @@ async def run(args: argparse.Namespace) -> int:
                         continue
                     env["DATABASE_URL"], drop = await _postgres_database(admin)
                 port = _free_port()
+                before = set(slack.posted)
+
+                def answered(before: set[str] = before) -> int:
+                    return sum(1 for ts, m in slack.posted.items() if ts not in before and
+                               (m["metadata"] or {}).get("event_type") == "consultant_answer")
+
                 try:
                     results.append(await measure(f"ours ({'SQLite WAL' if database == 'sqlite' else 'PostgreSQL'})",
                                                  [consultant, "serve", "--host", "127.0.0.1", "--port", str(port)],
-                                                 env, port, args, tmp_path, settle=args.llm_delay + 3))
+                                                 env, port, args, tmp_path, answered))
                 finally:
                     if drop:
                         await drop()
     print(f"\nSlack ack latency: {args.events} app_mention events at concurrency {args.concurrency}, "
           f"LLM {args.llm_delay:g} s (ms)")
-    print(f"{'server':<24}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'non-200':>9}")
+    print(f"{'server':<24}{'p50':>8}{'p95':>8}{'p99':>8}{'max':>8}{'non-200':>9}{'answered':>10}")
     for r in results:
-        print(f"{r['label']:<24}{r['p50']:>8.1f}{r['p95']:>8.1f}{r['p99']:>8.1f}{r['max']:>8.1f}{r['failures']:>9}")
+        print(f"{r['label']:<24}{r['p50']:>8.1f}{r['p95']:>8.1f}{r['p99']:>8.1f}{r['max']:>8.1f}{r['failures']:>9}"
+              f"{r['answered']:>10}")
     bare = results[0]["p99"]
     ok = True
     for r in results[1:]:
         ratio = r["p99"] / bare if bare else float("inf")
-        met = r["p99"] <= GOAL_MS and ratio <= GOAL_RATIO and not r["failures"]
+        met = r["p99"] <= GOAL_MS and ratio <= GOAL_RATIO and not r["failures"] and r["answered"] == args.events
         ok &= met
         print(f"{r['label']}: p99 {r['p99']:.1f} ms = {ratio:.2f}x bare Bolt "
               f"(goal <= {GOAL_MS:g} ms and <= {GOAL_RATIO:g}x): {'met' if met else 'NOT met'}")
