@@ -103,3 +103,19 @@ async def test_a_body_that_does_not_arrive_in_time_gets_408(guarded):
     status_line = await asyncio.wait_for(reader.readline(), 5)
     writer.close()
     assert status_line.startswith(b"HTTP/1.1 408") and time.monotonic() - started < 2.5
+
+
+def test_operations_settings_come_from_the_environment(tmp_path):
+    from bot.errors import ConfigError
+
+    base = {"CONSULTANT_DATA_DIR": str(tmp_path)}
+    default = Settings.from_env(base)
+    assert default.shutdown_grace == default.llm_deadline + 15 and default.turn_lease == 30
+    assert default.resume_interval == 10 and (default.header_timeout, default.body_timeout) == (10, 30)
+    assert Settings.from_env(base | {"CONSULTANT_LLM_DEADLINE": "20"}).shutdown_grace == 35
+    custom = Settings.from_env(base | {"CONSULTANT_SHUTDOWN_GRACE": "25", "CONSULTANT_TURN_LEASE": "2",
+                                       "CONSULTANT_HEADER_TIMEOUT": "3", "CONSULTANT_BODY_TIMEOUT": "4"})
+    assert (custom.shutdown_grace, custom.turn_lease, custom.resume_interval) == (25, 2, 2)
+    assert (custom.header_timeout, custom.body_timeout) == (3, 4)
+    with pytest.raises(ConfigError, match="CONSULTANT_SHUTDOWN_GRACE must be a number"):
+        Settings.from_env(base | {"CONSULTANT_SHUTDOWN_GRACE": "soon"})
