@@ -27,6 +27,7 @@ from adapters.slack import precheck
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.responder import Capabilities
 from adapters.slack.tasks import Background
+from adapters.server import DRAINS_KEY
 from bot.bootstrap import App
 
 log = logging.getLogger("adapters.slack")
@@ -143,7 +144,5 @@ def mount(web_app: web.Application, app: App, *, config: SlackConfig | None = No
             "refuses them all. Set it from the app's Basic Information page, or use Socket Mode (SLACK_APP_TOKEN)."))
     web_app.on_startup.append(adapter.start)
     web_app.on_cleanup.append(adapter.stop)
-    from adapters.server import DRAINS_KEY
-
     if DRAINS_KEY in web_app:
         web_app[DRAINS_KEY].append(adapter.drain)

@@ -33,6 +33,7 @@ from requests import RequestException  # botframework fetches the token signing 
 from adapters.inbox import Inbox
 from adapters.teams.config import TeamsConfig
 from adapters.teams.handler import CLAIMED, ConsultantBot, event_key
+from adapters.server import DRAINS_KEY
 from bot.bootstrap import App
 from bot.redact import redact
 from bot.store.port import InboxItem, StoreError
@@ -246,8 +247,6 @@ def mount(web_app: web.Application, app: App, *, config: TeamsConfig | None = No
     web_app.router.add_post(ROUTE, endpoint.handle)
     web_app.on_startup.append(endpoint.start)
     web_app.on_shutdown.append(endpoint.close)
-    from adapters.server import DRAINS_KEY
-
     if DRAINS_KEY in web_app:
         web_app[DRAINS_KEY].append(endpoint.inbox.drain)
     if config.authenticated:

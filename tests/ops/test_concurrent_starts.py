@@ -38,3 +38,11 @@ async def test_four_db_upgrades_on_a_fresh_postgres_all_succeed(tmp_path):
             results = await run_together(["db", "upgrade"], base_env(DATABASE_URL=url))
             assert [code for code, _ in results] == [0, 0, 0, 0], results
             assert all("database upgraded to revision" in out for _, out in results)
+
+
+async def test_serve_refuses_a_database_it_cannot_migrate_and_says_why(tmp_path):
+    env = base_env(CONSULTANT_DATA_DIR=str(tmp_path), DATABASE_URL="postgresql+asyncpg://nobody:pw@127.0.0.1:1/none",
+                   PORT="0")
+    [(code, out)] = await run_together(["serve", "--host", "127.0.0.1"], env, n=1)
+    assert code == 1 and "cannot migrate the database" in out
+    assert "Traceback" not in out and "pw@" not in out and "serving" not in out
