@@ -127,6 +127,8 @@ class MemoryStore(Store):
         row = self.inbox[key]
         row[2], row[4] = state, None
         row[6].update(result or {})
+        if state == "answered":
+            row[1] = None
 
     async def release_turns(self, keys: list[str], owner: str) -> None:
         for key in keys:

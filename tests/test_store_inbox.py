@@ -38,11 +38,26 @@ async def test_only_expired_leases_are_taken_and_each_by_one_taker(store):
     assert await store.take_expired_turns("teams", "x", 30) == []
 
 
-async def test_finished_turns_are_never_resumed_and_keep_their_result(store):
+async def test_finished_turns_are_never_resumed_and_answered_ones_drop_their_payload(store):
+    from sqlalchemy import select
+
+    from bot.store.tables import processed_events
+
     await store.claim_turn("slack:E2", "slack", PAYLOAD, "a", lease=0.01)
+    await store.claim_turn("slack:E2f", "slack", PAYLOAD, "a", lease=0.01)
     await store.finish_turn("slack:E2", "answered", {"answer_ts": "5.5"})
+    await store.finish_turn("slack:E2f", "failed")
     await asyncio.sleep(0.05)
     assert await store.take_expired_turns("slack", "b", 30) == []
+    if isinstance(store, MemoryStore):
+        rows = {key: (row[1], row[2], row[6]) for key, row in store.inbox.items()}
+    else:
+        async with store.engine.connect() as conn:
+            found = await conn.execute(select(processed_events.c.key, processed_events.c.payload,
+                                              processed_events.c.state, processed_events.c.result))
+            rows = {r.key: (r.payload, r.state, r.result) for r in found}
+    assert rows["slack:E2"] == (None, "answered", {"answer_ts": "5.5"})
+    assert rows["slack:E2f"] == (PAYLOAD, "failed", {})
 
 
 async def test_renewed_leases_do_not_expire_and_released_ones_resume_at_once(store):

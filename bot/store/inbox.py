@@ -114,8 +114,11 @@ class SqlInbox:
     async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None) -> None:
         async def finish(conn):  # noqa: ANN001, ANN202
             current = (await conn.execute(select(_events.c.result).where(_events.c.key == key))).scalar()
+            # An answered turn's payload (message text) is not needed any more; a failed one keeps it for inspection.
+            done = {"payload": None} if state == "answered" else {}
             await conn.execute(update(_events).where(_events.c.key == key).values(
-                state=state, lease_until=None, result={**(current or {}), **(result or {})}, updated_at=_now()))
+                state=state, lease_until=None, result={**(current or {}), **(result or {})}, updated_at=_now(),
+                **done))
 
         await self._run(finish)
 

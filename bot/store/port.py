@@ -87,7 +87,7 @@ class Store(ABC):
 
     @abstractmethod
     async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None) -> None:
-        """Mark the turn answered or failed, merging result; its lease ends."""
+        """Mark the turn answered (its payload is dropped) or failed, merging result; its lease ends."""
 
     @abstractmethod
     async def release_turns(self, keys: list[str], owner: str) -> None:

@@ -105,3 +105,22 @@ async def test_a_live_turn_renews_its_lease_so_no_one_else_takes_it(make_bot, op
     assert await store.take_expired_turns("slack", "another-replica", 30) == []
     await bot.settle()
     assert store.inbox["slack:EvW4"][2] == "answered"
+
+
+async def test_the_inbox_records_the_event_with_secrets_masked_and_drops_it_once_answered(make_bot):
+    class Recording(MemoryStore):
+        claimed: dict = {}
+
+        async def claim_turn(self, key, platform, payload, owner, lease):  # noqa: ANN001, ANN201
+            self.claimed[key] = payload
+            return await super().claim_turn(key, platform, payload, owner, lease)
+
+    store = Recording()
+    bot = await make_bot(store=store)
+    await bot.event(app_mention("<@UBOT> why does postgres://app:s3cretpw@db/prod time out?", channel="C5"),
+                    event_id="EvW5")
+    await bot.settle()
+    stored = store.claimed["slack:EvW5"]
+    assert "s3cretpw" not in str(stored) and "[REDACTED]" in stored["event"]["text"]
+    assert stored["kind"] == "mention" and stored["event_id"] == "EvW5"
+    assert store.inbox["slack:EvW5"][1] is None and store.inbox["slack:EvW5"][2] == "answered"
