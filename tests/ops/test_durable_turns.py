@@ -8,6 +8,7 @@ Leases are 1.5 s and processes look for expired ones every 0.3 s, so a crashed t
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
 
 import aiohttp
@@ -105,7 +106,9 @@ async def test_sigterm_finishes_what_it_can_within_the_grace_and_releases_the_re
     openai.script(*[Scripted(text=openai.default.text, delay=0.5)] * 3, *[STUCK] * 3)
     await deliver(first, events)
     await slack.wait_for(lambda: len(openai.requests) == len(events), timeout=15)
+    stopping = time.monotonic()
     assert await first.terminate(timeout=15) == 0
+    assert time.monotonic() - stopping < 1.5 + 5  # the grace, then release and exit: not the LLM's 120 s
     finished_by_first = sum(1 for _, e in events if slack.thread("C9", e["ts"]) and
                             slack.thread("C9", e["ts"])[0]["metadata"]["event_type"] == "consultant_answer")
     assert finished_by_first == 3
