@@ -43,6 +43,8 @@ WELCOME = (f"Hi, I'm **{BOT_NAME}**, a senior backend consultant. I help with AP
 CARD_ACTION_INVOKE = "adaptiveCard/action"
 # turn_state entry: the inbox key the endpoint already claimed for this activity (so the bot does not claim again).
 CLAIMED = "consultant.claimed"
+# turn_state entry: set when the activity is replayed from the inbox after the process handling it died.
+REPLAYED = "consultant.replayed"
 
 
 def card_invoke_response(text: str, *, error: bool) -> InvokeResponse:
@@ -178,6 +180,10 @@ class ConsultantBot(ActivityHandler):
         review = message.command == REVIEW_COMMAND
         inbound = self._inbound(turn_context, message, channel, thread, command=REVIEW_COMMAND if review else None,
                                 args=message.args if review else None)
+        if turn_context.turn_state.get(REPLAYED) and inbound.event_id:
+            # A replay after a crash: the dead attempt's turns for this activity go, so history has them once.
+            if (thread_id := await self.store.find_thread(inbound.thread_key)) is not None:
+                await self.store.drop_event_turns(thread_id, inbound.event_id)
         async with self.sender.typing(turn_context):
             reply = await self.engine.handle(inbound)
         await self.send_reply(turn_context, reply, review=review)

@@ -32,7 +32,7 @@ from requests import RequestException  # botframework fetches the token signing 
 
 from adapters.inbox import Inbox
 from adapters.teams.config import TeamsConfig
-from adapters.teams.handler import CLAIMED, ConsultantBot, event_key
+from adapters.teams.handler import CLAIMED, REPLAYED, ConsultantBot, event_key
 from adapters.server import DRAINS_KEY
 from bot.bootstrap import App
 from bot.redact import redact
@@ -172,6 +172,7 @@ class TeamsEndpoint:
 
         async def logic(turn_context: TurnContext) -> None:
             turn_context.turn_state[CLAIMED] = key
+            turn_context.turn_state[REPLAYED] = item is not None
             await self.bot.on_turn(turn_context)
 
         answered = False

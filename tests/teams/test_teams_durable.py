@@ -42,11 +42,16 @@ async def test_an_activity_whose_process_died_is_replayed_and_answered_once(star
     activity = A.personal_message(connector.service_url, "how do I paginate a big table?")
     key = event_key(Activity().deserialize(activity))
     assert await store.claim_turn(key, "teams", {"activity": activity}, "dead-process", lease=0)
+    # the dead attempt had already stored the question in the conversation's thread
+    channel, thread = await bot.endpoint.bot.threads.current(A.TENANT, A.PERSONAL)
+    thread_id = await store.thread_id(("teams", A.TENANT, channel, thread))
+    await store.add_turn(thread_id, "user", "half-stored", {"event_id": f"teams:{activity['id']}"})
 
     assert await bot.endpoint.inbox.resume_expired() == 1
     await bot.endpoint.drain(timeout=10)
 
     assert len(connector.messages()) == 1 and store.inbox[key][2] == "answered"
+    assert "half-stored" not in [t.text for t in await store.turns(thread_id)]
     assert await bot.endpoint.inbox.resume_expired() == 0
 
 
