@@ -30,27 +30,45 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 async def _run(host: str, port: int) -> None:
+    """Serve until SIGTERM/SIGINT, then shut down without losing a turn.
+
+    The database is migrated first (under the migration lock), so events are never accepted on a schema this code
+    cannot use. On a signal: stop accepting connections, let turns in flight finish within
+    CONSULTANT_SHUTDOWN_GRACE, release the leases of those that cannot (another replica or the next start resumes
+    them at once), then close.
+    """
     import asyncio
     import logging
     import signal
 
     from aiohttp import web
 
-    from adapters.server import create_web_app
+    from adapters.http_guard import GuardedSite
+    from adapters.server import create_web_app, drain
     from bot.bootstrap import build_app
 
-    app = await build_app()
-    runner = web.AppRunner(create_web_app(app), handle_signals=False)
+    log = logging.getLogger("adapters.server")
+    app = await build_app(migrate=True)
+    await app.store.ping()  # connections are open before the first ack needs one
+    settings = app.settings
+    web_app = create_web_app(app)
+    # The drain below already waited for the turns; aiohttp's own shutdown only closes idle connections.
+    runner = web.AppRunner(web_app, handle_signals=False, shutdown_timeout=5.0)
     await runner.setup()
-    site = web.TCPSite(runner, host, port)
+    site = GuardedSite(runner, host, port, header_timeout=settings.header_timeout)
     await site.start()
-    logging.getLogger("adapters.server").info("serving", extra={"host": host, "port": port,
-                                                                  "mode": "llm" if app.settings.llm_enabled else "offline"})
+    log.info("serving", extra={"host": host, "port": site.port, "mode": "llm" if settings.llm_enabled else "offline",
+                               "instance": app.instance_id})
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
         await stop.wait()
+        log.info("shutting down: no new connections; finishing turns in flight",
+                 extra={"grace": settings.shutdown_grace})
+        await site.stop()
+        await drain(web_app, settings.shutdown_grace)
     finally:
         await runner.cleanup()
+        log.info("stopped")

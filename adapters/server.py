@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 from aiohttp import web
 
+from adapters.http_guard import body_timeout_middleware
 from bot import metrics
 from bot.bootstrap import App
 from bot.retention import PURGE_INTERVAL, purge_periodically
@@ -20,6 +21,9 @@ APP_KEY = web.AppKey("consultant_app", App)
 
 # Each platform mount adds its routes and start/stop hooks, or logs why it is disabled.
 Mount = Callable[[web.Application, App], None]
+# Each mount that runs turns registers how to drain them at shutdown: finish within the grace, then release the rest.
+Drain = Callable[[float], Awaitable[None]]
+DRAINS_KEY = web.AppKey("drains", list)
 
 
 def platform_mounts() -> list[Mount]:
@@ -35,10 +39,14 @@ async def healthz(_request: web.Request) -> web.Response:
 
 
 async def readyz(request: web.Request) -> web.Response:
+    store = request.app[APP_KEY].store
     try:
-        await request.app[APP_KEY].store.ping()
+        await store.ping()
+        behind = await store.schema_behind()
     except StoreError as exc:
         return web.json_response({"status": "unavailable", "database": str(exc)}, status=503)
+    if behind:
+        return web.json_response({"status": "unavailable", "schema": behind}, status=503)
     return web.json_response({"status": "ready"})
 
 
@@ -58,10 +66,19 @@ def _retention(app: App, interval: float) -> Callable[[web.Application], AsyncIt
     return run_purge
 
 
+async def drain(web_app: web.Application, grace: float) -> None:
+    """Let every mount's turns in flight finish within `grace` seconds; the rest are released, not lost."""
+    import asyncio
+
+    await asyncio.gather(*(drain_mount(grace) for drain_mount in web_app[DRAINS_KEY]))
+
+
 def create_web_app(app: App, mounts: list[Mount] | None = None, *,
                    purge_interval: float = PURGE_INTERVAL) -> web.Application:
-    web_app = web.Application(client_max_size=8 * 1024 * 1024)
+    web_app = web.Application(client_max_size=8 * 1024 * 1024,
+                              middlewares=[body_timeout_middleware(app.settings.body_timeout)])
     web_app[APP_KEY] = app
+    web_app[DRAINS_KEY] = []
     web_app.router.add_get("/healthz", healthz)
     web_app.router.add_get("/readyz", readyz)
     if app.settings.metrics_enabled:

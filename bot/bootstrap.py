@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import os
+import secrets
+import socket
+from dataclasses import dataclass, field
 
 from bot.analyzers import AnalyzerRegistry
 from bot.budgets import BudgetLimits, Budgets
@@ -17,11 +20,17 @@ from bot.store.port import Store
 log = logging.getLogger(__name__)
 
 
+def new_instance_id() -> str:
+    """Who owns a leased turn: readable in the database (host and pid), unique across restarts."""
+    return f"{socket.gethostname()[:80]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
 @dataclass
 class App:
     settings: Settings
     store: Store
     engine: Engine
+    instance_id: str = field(default_factory=new_instance_id)
 
     async def close(self) -> None:
         if self.engine.llm is not None:
@@ -62,7 +71,10 @@ def build_analyzers() -> AnalyzerRegistry:
 
 async def build_app(settings: Settings | None = None, *, store: Store | None = None, llm: LLM | None = None,
                     retriever: Retriever | None = None, migrate: bool | None = None) -> App:
-    """Build the app; explicit arguments replace the configured parts (tests pass fakes this way)."""
+    """Build the app; explicit arguments replace the configured parts (tests pass fakes this way).
+
+    migrate=True (serve) migrates any database first; the default migrates only the embedded SQLite one. Either way
+    the migration runs under a lock, so concurrent starts never fail."""
     settings = settings or Settings.from_env()
     if store is None:
         from bot.store.migrate import upgrade

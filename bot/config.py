@@ -61,6 +61,15 @@ class Settings:
     tenant_tokens_per_day: int = 0
     retention_days: float = 90.0  # 0: keep everything
     metrics_enabled: bool = True
+    # On SIGTERM, turns in flight get this long to finish; the rest are released to another process.
+    shutdown_grace: float = 75.0
+    # A process owns a turn it works on for this long, renewing it while alive; a crashed owner's turns are
+    # resumed elsewhere once it runs out. Every process looks for such turns each resume_interval seconds.
+    turn_lease: float = 30.0
+    resume_interval: float = 10.0
+    # A client gets this long to send its request headers, and then its body, before the connection is cut.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @property
     def llm_enabled(self) -> bool:
@@ -79,6 +88,8 @@ class Settings:
         for prefix in ("postgres://", "postgresql://"):
             if database_url.startswith(prefix):
                 database_url = "postgresql+asyncpg://" + database_url[len(prefix):]
+        llm_deadline = _number(env, "CONSULTANT_LLM_DEADLINE", 60.0, minimum=0.1)
+        turn_lease = _number(env, "CONSULTANT_TURN_LEASE", 30.0, minimum=0.5)
         return cls(
             data_dir=data_dir,
             database_url=database_url,
@@ -87,7 +98,7 @@ class Settings:
             openai_base_url=env.get("OPENAI_BASE_URL") or None,
             openai_model=env.get("OPENAI_MODEL") or "gpt-4o-mini",
             openai_timeout=_number(env, "OPENAI_TIMEOUT", 30.0, minimum=0.1),
-            llm_deadline=_number(env, "CONSULTANT_LLM_DEADLINE", 60.0, minimum=0.1),
+            llm_deadline=llm_deadline,
             max_input_chars=int(_number(env, "CONSULTANT_MAX_INPUT_CHARS", 40_000, minimum=100)),
             max_review_bytes=int(_number(env, "CONSULTANT_MAX_REVIEW_BYTES", 512 * 1024, minimum=1024)),
             history_token_budget=int(_number(env, "CONSULTANT_HISTORY_TOKENS", 6_000, minimum=200)),
@@ -99,4 +110,10 @@ class Settings:
             tenant_tokens_per_day=int(_number(env, "CONSULTANT_TENANT_TOKENS_PER_DAY", 0)),
             retention_days=_number(env, "CONSULTANT_RETENTION_DAYS", 90.0),
             metrics_enabled=_flag(env, "CONSULTANT_METRICS", default=True),
+            # Long enough for the LLM deadline plus posting the answer.
+            shutdown_grace=_number(env, "CONSULTANT_SHUTDOWN_GRACE", llm_deadline + 15),
+            turn_lease=turn_lease,
+            resume_interval=_number(env, "CONSULTANT_RESUME_INTERVAL", min(10.0, turn_lease), minimum=0.1),
+            header_timeout=_number(env, "CONSULTANT_HEADER_TIMEOUT", 10.0, minimum=0.1),
+            body_timeout=_number(env, "CONSULTANT_BODY_TIMEOUT", 30.0, minimum=0.1),
         )

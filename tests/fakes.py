@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
 from bot.knowledge.port import Note, Question, Retriever, ScoredNote
 from bot.llm.port import LLM, ChatMessage, LLMError, UsageSink
-from bot.store.port import Store, StoreError, ThreadKey, Turn, Usage
+from bot.store.port import InboxItem, Store, StoreError, ThreadKey, Turn, TurnState, Usage
 from bot.store.sql import new_id
 
 
@@ -72,6 +73,8 @@ class MemoryStore(Store):
         self.turns_by_thread: dict[str, list[Turn]] = {}
         self.fact_rows: dict[str, dict[str, str]] = {}
         self.events: set[str] = set()
+        # key -> [platform, payload, state, owner, lease_until (monotonic), attempts, result]
+        self.inbox: dict[str, list[Any]] = {}
         self.feedback: list[tuple[str, str, str, str]] = []
         self.event_times: dict[str, datetime] = {}
         self.usage_rows: dict[tuple[str, str, datetime], Usage] = {}
@@ -111,6 +114,50 @@ class MemoryStore(Store):
         self.events.add(key)
         self.event_times[key] = datetime.now(timezone.utc)
         return True
+
+    async def claim_turn(self, key: str, platform: str, payload: dict[str, Any], owner: str, lease: float) -> bool:
+        if key in self.events:
+            return False
+        self.events.add(key)
+        self.inbox[key] = [platform, payload, "working", owner, time.monotonic() + lease, 1, {}]
+        return True
+
+    async def renew_leases(self, keys: list[str], owner: str, lease: float) -> None:
+        for key in keys:
+            row = self.inbox.get(key)
+            if row and row[3] == owner and row[2] == "working":
+                row[4] = time.monotonic() + lease
+
+    async def note_turn(self, key: str, result: dict[str, Any]) -> None:
+        self.inbox[key][6].update(result)
+
+    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None) -> None:
+        row = self.inbox[key]
+        row[2], row[4] = state, None
+        row[6].update(result or {})
+        if state == "answered":
+            row[1] = None
+
+    async def release_turns(self, keys: list[str], owner: str) -> None:
+        for key in keys:
+            row = self.inbox.get(key)
+            if row and row[3] == owner and row[2] in ("received", "working"):
+                row[2], row[3], row[4] = "received", None, time.monotonic() - 1
+
+    async def take_expired_turns(self, platform: str, owner: str, lease: float, limit: int = 10) -> list[InboxItem]:
+        self._check()
+        now, taken = time.monotonic(), []
+        for key, row in self.inbox.items():
+            if len(taken) < limit and row[0] == platform and row[2] in ("received", "working") and row[4] < now:
+                row[2], row[3], row[4], row[5] = "working", owner, now + lease, row[5] + 1
+                taken.append(InboxItem(key, row[0], row[1], row[2], owner, row[5], dict(row[6])))
+        return taken
+
+    async def drop_event_turns(self, thread_id: str, event_id: str) -> int:
+        kept = [t for t in self.turns_by_thread.get(thread_id, []) if t.meta.get("event_id") != event_id]
+        dropped = len(self.turns_by_thread.get(thread_id, [])) - len(kept)
+        self.turns_by_thread[thread_id] = kept
+        return dropped
 
     async def add_feedback(self, answer_id: str, user: str, value: str, platform: str) -> None:
         self.feedback.append((answer_id, user, value, platform))

@@ -4,8 +4,13 @@ The app runs with process_before_response=True, so each listener runs before Sla
 here only filters, claims the delivery and acks, and leaves the slow work to a tracked background task. That keeps
 the answer to Slack in milliseconds (no reason to retry) and makes the claim durable before the ack.
 
-Idempotency: every event is claimed with Store.claim_event("slack:<event_id>") before any work. The key is unique
-in the database, so a retry (x-slack-retry-num) or a duplicate delivery to another replica never answers twice.
+Idempotency and durability: every event is claimed with Store.claim_turn("slack:<event_id>", payload) before any
+work: one INSERT that both claims the dedupe key and records the turn in the inbox (adapters/slack/inbox.py). The key
+is unique in the database, so a retry (x-slack-retry-num) or a duplicate delivery to another replica never answers
+twice, and a turn whose process dies is resumed by another once its lease runs out.
+
+An event of an unexpected shape (no channel or ts) is acknowledged (Slack would only retry it), logged once and
+ignored.
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ from slack_bolt.context.async_context import AsyncBoltContext
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.config import SlackConfig
-from adapters.slack.consult import Consultations, Turn, turn_of
+from adapters.slack.consult import Consultations, TurnRecord, Turn, turn_of
 from adapters.slack.inbound import is_from_person, is_thread_reply
+from adapters.slack.inbox import slack_inbox, turn_payload
 from adapters.slack.render import FEEDBACK_VALUES
 from adapters.slack.responder import Capabilities
 from adapters.slack.review import MODAL_CALLBACK, Reviews
 from adapters.slack.tasks import Background, new_ref
 from bot import metrics
 from bot.bootstrap import App
-from bot.store.port import StoreError
+from bot.store.port import InboxItem, StoreError
 
 log = logging.getLogger("adapters.slack")
 
@@ -43,12 +49,23 @@ def _team(body: dict[str, Any], context: AsyncBoltContext) -> str:
     return body.get("team_id") or context.team_id or (body.get("team") or {}).get("id") or ""
 
 
+def _well_formed(body: dict[str, Any], event: dict[str, Any]) -> bool:
+    """A message event the bot can answer has a channel and a ts; anything else is logged once and ignored."""
+    if isinstance(event.get("channel"), str) and isinstance(event.get("ts"), str) and event["channel"] and event["ts"]:
+        return True
+    log.warning("Slack event of an unexpected shape ignored",
+                extra={"event_id": body.get("event_id"), "event_type": event.get("type"),
+                       "fields": sorted(str(k) for k in event)[:20]})
+    return False
+
+
 class SlackHandlers:
     def __init__(self, app: App, client: AsyncWebClient, config: SlackConfig, background: Background,
                  caps: Capabilities) -> None:
         self.app, self.client, self.background = app, client, background
         self.consult = Consultations(app, client, config, caps)
         self.reviews = Reviews(app, client, background)
+        self.inbox = slack_inbox(app, background)
 
     def register(self, bolt: AsyncApp) -> None:
         bolt.event("app_mention")(self.on_mention)
@@ -61,60 +78,77 @@ class SlackHandlers:
     # ---- events ---------------------------------------------------------------------------------------------
 
     async def on_mention(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
-        if not is_from_person(event, context.bot_user_id):
+        if not is_from_person(event, context.bot_user_id) or not _well_formed(body, event):
             return
-        if str(event.get("channel", "")).startswith("D"):
+        if event["channel"].startswith("D"):
             return  # a DM is handled as message.im
-        turn = turn_of(event, _team(body, context), body.get("event_id"))
-        if await self._claim(body, event, turn):
-            self.background.spawn(self.consult.handle(event, turn, kind="mention", bot_user_id=context.bot_user_id),
-                                  name=f"slack:{turn.event_id}")
+        await self._accept(body, event, context, kind="mention")
 
     async def on_message(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext) -> None:
         bot_user_id = context.bot_user_id
         if not is_from_person(event, bot_user_id):
             return  # our own messages, other bots, edits, deletions and other subtypes
+        if not _well_formed(body, event):
+            return
         channel_type = event.get("channel_type")
         if channel_type == "im":
-            turn = turn_of(event, _team(body, context), body.get("event_id"))
-            if await self._claim(body, event, turn):
-                self.background.spawn(self.consult.handle(event, turn, kind="direct", bot_user_id=bot_user_id),
-                                      name=f"slack:{turn.event_id}")
+            await self._accept(body, event, context, kind="direct")
             return
         if channel_type not in ("channel", "group") or not is_thread_reply(event):
             return  # top-level channel chatter is not for the bot
         if bot_user_id and f"<@{bot_user_id}" in (event.get("text") or ""):
             return  # the app_mention event for this message answers it
-        turn = turn_of(event, _team(body, context), body.get("event_id"))
-        if await self._claim(body, event, turn):
-            self.background.spawn(self._follow_up(event, turn, bot_user_id), name=f"slack:{turn.event_id}")
+        await self._accept(body, event, context, kind="follow_up")
 
-    async def _follow_up(self, event: dict[str, Any], turn: Turn, bot_user_id: str | None) -> None:
+    async def _accept(self, body: dict[str, Any], event: dict[str, Any], context: AsyncBoltContext, *,
+                      kind: str) -> None:
+        """Claim and record the event (one write), then run it in the background; a duplicate is dropped."""
+        team = _team(body, context)
+        turn = turn_of(event, team, body.get("event_id"))
+        delivery = body.get("event_id") or f"{turn.channel}:{event['ts']}"
+        key = f"slack:{delivery}"
+        payload = turn_payload(event, team=team, event_id=turn.event_id, kind=kind, bot_user_id=context.bot_user_id)
+        try:
+            first = await self.inbox.claim(key, payload)
+        except StoreError:
+            ref = new_ref()
+            log.exception("could not record the Slack event; not answering it", extra={"ref": ref, "key": key})
+            self.background.spawn(self.consult.responder(turn).fail(ref), name=f"slack:apology:{ref}")
+            return
+        if not first:
+            log.info("duplicate Slack delivery ignored", extra={"key": key, "retry": body.get("retry_attempt")})
+            metrics.dedupe_dropped("slack")
+            return
+        self.inbox.spawn(key, payload)
+
+    async def run_turn(self, key: str, payload: dict[str, Any], item: InboxItem | None) -> None:
+        """One turn from its inbox payload (a new event, or one resumed after its owner died); records the end."""
+        event, kind, bot_user_id = payload["event"], payload.get("kind", "mention"), payload.get("bot_user_id")
+        turn = turn_of(event, payload.get("team") or "", payload.get("event_id"))
+        record = TurnRecord(self.app.store, key, dict(item.result) if item else {}, item.attempts if item else 1)
+        if kind == "follow_up":
+            answered = await self._follow_up(event, turn, bot_user_id, record)
+        else:
+            answered = await self.consult.handle(event, turn, kind=kind, bot_user_id=bot_user_id, record=record)
+        try:
+            await self.app.store.finish_turn(key, "answered" if answered else "failed",
+                                             {"answer_ts": record.answer_ts} if record.answer_ts else None)
+        except StoreError as exc:
+            # The lease runs out and the turn is resumed; the thread check finds the tagged answer and stops there.
+            log.warning("could not record the end of a Slack turn", extra={"key": key, "error": str(exc)})
+
+    async def _follow_up(self, event: dict[str, Any], turn: Turn, bot_user_id: str | None,
+                         record: TurnRecord) -> bool:
         try:
             answer = await self.consult.should_follow_up(event, turn, bot_user_id)
         except Exception:  # noqa: BLE001
             ref = new_ref()
             log.exception("follow-up check failed", extra={"ref": ref, "event_id": turn.event_id})
             await self.consult.responder(turn).fail(ref)
-            return
-        if answer:
-            await self.consult.handle(event, turn, kind="mention", bot_user_id=bot_user_id)
-
-    async def _claim(self, body: dict[str, Any], event: dict[str, Any], turn: Turn) -> bool:
-        """True for the first delivery of this event; False for a retry or duplicate (already answered)."""
-        delivery = body.get("event_id") or f"{turn.channel}:{event.get('ts')}"
-        key = f"slack:{delivery}"
-        try:
-            first = await self.app.store.claim_event(key, "slack")
-        except StoreError:
-            ref = new_ref()
-            log.exception("could not record the Slack event; not answering it", extra={"ref": ref, "key": key})
-            self.background.spawn(self.consult.responder(turn).fail(ref), name=f"slack:apology:{ref}")
             return False
-        if not first:
-            log.info("duplicate Slack delivery ignored", extra={"key": key, "retry": body.get("retry_attempt")})
-            metrics.dedupe_dropped("slack")
-        return first
+        if not answer:
+            return True  # nothing to answer: the turn is done
+        return await self.consult.handle(event, turn, kind="mention", bot_user_id=bot_user_id, record=record)
 
     # ---- interactivity --------------------------------------------------------------------------------------
 

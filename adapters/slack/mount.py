@@ -23,9 +23,11 @@ from slack_sdk.http_retry.builtin_async_handlers import (AsyncConnectionErrorRet
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.config import SlackConfig
+from adapters.slack import precheck
 from adapters.slack.handlers import SlackHandlers
 from adapters.slack.responder import Capabilities
 from adapters.slack.tasks import Background
+from adapters.server import DRAINS_KEY
 from bot.bootstrap import App
 
 log = logging.getLogger("adapters.slack")
@@ -54,10 +56,27 @@ class SlackAdapter:
         self._connecting: asyncio.Task[None] | None = None
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
-        return await to_aiohttp_response(bolt_response)
+        acks = self.handlers.inbox.acks
+        acks.enter()
+        try:
+            verdict = precheck.check(await request.read(), request.content_type, dict(request.headers),
+                                     self.config.signing_secret)
+            if verdict.status == 200:
+                return web.Response(status=200)
+            if verdict.status:
+                return web.json_response({"ok": False, "error": verdict.reason}, status=verdict.status)
+            bolt_response = await self.bolt.async_dispatch(await to_bolt_request(request))
+            return await to_aiohttp_response(bolt_response)
+        finally:
+            acks.leave()
 
     async def start(self, _web_app: web.Application) -> None:
+        # One HTTP session for every Web API call (slack_sdk otherwise opens a connection per call).
+        import aiohttp
+
+        self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=API_TIMEOUT))
+        # Turns left unfinished by a process that died (or shut down) are picked up from the first moment.
+        self.handlers.inbox.start(self.handlers.run_turn)
         if not self.config.socket_mode:
             return
         from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
@@ -82,7 +101,15 @@ class SlackAdapter:
                 await self.socket_handler.close_async()
             except Exception as exc:  # noqa: BLE001
                 log.warning("Socket Mode close failed", extra={"error": f"{exc.__class__.__name__}: {exc}"})
+        await self.drain(self.config.shutdown_grace)
         await self.background.close(self.config.shutdown_grace)
+        if self.client.session is not None:
+            await self.client.session.close()
+            self.client.session = None
+
+    async def drain(self, grace: float) -> None:
+        """Shutdown: turns in flight finish within grace, the rest are released to another process."""
+        await self.handlers.inbox.drain(grace)
 
     async def idle(self, timeout: float | None = None) -> None:
         """Wait until every answer in progress has been delivered (used by tests and at shutdown)."""
@@ -117,3 +144,5 @@ def mount(web_app: web.Application, app: App, *, config: SlackConfig | None = No
             "refuses them all. Set it from the app's Basic Information page, or use Socket Mode (SLACK_APP_TOKEN)."))
     web_app.on_startup.append(adapter.start)
     web_app.on_cleanup.append(adapter.stop)
+    if DRAINS_KEY in web_app:
+        web_app[DRAINS_KEY].append(adapter.drain)

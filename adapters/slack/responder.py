@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -46,11 +47,23 @@ def _error(exc: SlackApiError) -> str:
     return str(exc.response.get("error", "")) if exc.response is not None else ""
 
 
+# Message metadata event types: an answer (or apology) to an event, and the placeholder that precedes it. A resumed
+# turn looks for them in the thread, so a crash between posting and recording never yields a second answer.
+ANSWER_EVENT = "consultant_answer"
+PLACEHOLDER_EVENT = "consultant_placeholder"
+
+# Told what was posted (kind "placeholder", "stream" or "answer", and the message ts), to record it durably.
+OnPosted = Callable[[str, str], Awaitable[None]]
+
+
 class Responder:
     def __init__(self, client: AsyncWebClient, config: SlackConfig, caps: Capabilities, *, channel: str,
-                 thread_ts: str, team: str, user: str, is_dm: bool) -> None:
+                 thread_ts: str, team: str, user: str, is_dm: bool, event_id: str | None = None,
+                 on_posted: OnPosted | None = None) -> None:
         self.client, self.config, self.caps = client, config, caps
         self.channel, self.thread_ts, self.team, self.user, self.is_dm = channel, thread_ts, team, user, is_dm
+        self.event_id, self.on_posted = event_id, on_posted
+        self.answer_ts: str | None = None  # the first message of the final answer
         self.placeholder_ts: str | None = None
         self.status_set = False
         self.text = ""  # everything the LLM has streamed so far
@@ -74,8 +87,22 @@ class Responder:
                     self.caps.assistant_status = False
                     log.info("assistant.threads.setStatus unavailable; using placeholder messages",
                              extra={"error": _error(exc)})
-        response = await self.post(PLACEHOLDER)
+        if self.placeholder_ts is not None:
+            return  # a resumed turn reuses the placeholder its crashed predecessor posted
+        response = await self.post(PLACEHOLDER, event_type=PLACEHOLDER_EVENT)
         self.placeholder_ts = response["ts"]
+        await self._posted("placeholder", self.placeholder_ts)
+
+    def _metadata(self, event_type: str) -> dict[str, Any] | None:
+        if not self.event_id:
+            return None
+        return {"event_type": event_type, "event_payload": {"event_id": self.event_id}}
+
+    async def _posted(self, kind: str, ts: str | None) -> None:
+        if kind == "answer" and self.answer_ts is None:
+            self.answer_ts = ts
+        if self.on_posted is not None and ts:
+            await self.on_posted(kind, ts)
 
     # ---- streaming ------------------------------------------------------------------------------------------
 
@@ -119,6 +146,7 @@ class Responder:
                 self._pending = chunk + self._pending
                 await self._update_placeholder(force=True)
                 return
+            await self._posted("stream", str(self._stream.ts))
             await self._drop_placeholder()
             return
         await self._stream.append(markdown_text=chunk)
@@ -130,7 +158,8 @@ class Responder:
         self._last_send = now
         message = progress_text(self.text)
         if self.placeholder_ts is None:
-            self.placeholder_ts = (await self.post(message))["ts"]
+            self.placeholder_ts = (await self.post(message, event_type=PLACEHOLDER_EVENT))["ts"]
+            await self._posted("placeholder", self.placeholder_ts)
         else:
             await self.client.chat_update(channel=self.channel, ts=self.placeholder_ts, **message.kwargs())
 
@@ -151,7 +180,9 @@ class Responder:
             stream, self._stream = self._stream, None
             if reply.mode == "llm" and self._live and reply.text == self.text and len(messages) == 1:
                 try:
-                    await stream.stop(markdown_text=self._pending or None, blocks=trailer_blocks(reply) or None)
+                    await stream.stop(markdown_text=self._pending or None, blocks=trailer_blocks(reply) or None,
+                                      metadata=self._metadata(ANSWER_EVENT))
+                    await self._posted("answer", str(stream.ts))
                     return
                 except SlackApiError as exc:
                     log.warning("chat.stopStream failed; replacing the streamed message", extra={"error": _error(exc)})
@@ -167,11 +198,13 @@ class Responder:
             await self._replace(ts, messages)
             return
         for message in messages:
-            await self.post(message)
+            await self._posted("answer", (await self.post(message))["ts"])
 
     async def _replace(self, ts: str, messages: list[SlackMessage]) -> None:
         first, rest = messages[0], messages[1:]
-        await self.client.chat_update(channel=self.channel, ts=ts, **first.kwargs())
+        await self.client.chat_update(channel=self.channel, ts=ts, metadata=self._metadata(ANSWER_EVENT),
+                                      **first.kwargs())
+        await self._posted("answer", ts)
         for message in rest:
             await self.post(message)
 
@@ -186,12 +219,15 @@ class Responder:
                     pass
             if self.placeholder_ts is not None:
                 ts, self.placeholder_ts = self.placeholder_ts, None
-                await self.client.chat_update(channel=self.channel, ts=ts, **apology(ref).kwargs())
+                await self.client.chat_update(channel=self.channel, ts=ts, metadata=self._metadata(ANSWER_EVENT),
+                                              **apology(ref).kwargs())
             else:
-                await self.post(apology(ref))
+                ts = (await self.post(apology(ref)))["ts"]
+            await self._posted("answer", ts)
         except Exception as exc:  # noqa: BLE001
             log.error("could not post the apology", extra={"ref": ref, "error": f"{exc.__class__.__name__}: {exc}"})
 
-    async def post(self, message: SlackMessage) -> Any:
+    async def post(self, message: SlackMessage, event_type: str = ANSWER_EVENT) -> Any:
         return await self.client.chat_postMessage(channel=self.channel, thread_ts=self.thread_ts,
-                                                  unfurl_links=False, unfurl_media=False, **message.kwargs())
+                                                  unfurl_links=False, unfurl_media=False,
+                                                  metadata=self._metadata(event_type), **message.kwargs())

@@ -7,10 +7,11 @@ import logging
 import secrets
 from typing import Any
 
-from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
-from botbuilder.schema import Activity, Attachment, TextFormatTypes
+from botbuilder.core import ActivityHandler, CardFactory, InvokeResponse, MessageFactory, TurnContext
+from botbuilder.schema import Activity, AdaptiveCardInvokeResponse, Attachment, TextFormatTypes
 
-from adapters.teams.cards import feedback_card, findings_markdown, headline, parse_feedback, review_card
+from adapters.teams.cards import (CARD_CONTENT_TYPE, CARD_VERSION, SCHEMA, feedback_card, findings_markdown, headline,
+                                  parse_feedback, review_card)
 from adapters.teams.config import TeamsConfig
 from adapters.teams.inbound import Message, read_message, scope_of, tenant_of
 from adapters.teams.render import plain, reply_markdown, split_markdown
@@ -38,6 +39,21 @@ WELCOME = (f"Hi, I'm **{BOT_NAME}**, a senior backend consultant. I help with AP
            "`EXPLAIN (ANALYZE, BUFFERS)` output, the model code or the error.\n\n"
            "Commands: `schema-review <DDL>` reviews a schema or migration, `new` starts a fresh consultation, "
            "`help` shows what I can do.")
+
+
+CARD_ACTION_INVOKE = "adaptiveCard/action"
+# turn_state entry: the inbox key the endpoint already claimed for this activity (so the bot does not claim again).
+CLAIMED = "consultant.claimed"
+# turn_state entry: set when the activity is replayed from the inbox after the process handling it died.
+REPLAYED = "consultant.replayed"
+
+
+def card_invoke_response(text: str, *, error: bool) -> InvokeResponse:
+    """An Universal Actions invoke response that shows a card: the answer to the action, or what was wrong with it."""
+    card = {"type": "AdaptiveCard", "$schema": SCHEMA, "version": CARD_VERSION,
+            "body": [{"type": "TextBlock", "text": text, "wrap": True, **({"color": "Attention"} if error else {})}]}
+    return InvokeResponse(status=200, body=AdaptiveCardInvokeResponse(status_code=200, type=CARD_CONTENT_TYPE,
+                                                                      value=card))
 
 
 def new_reference() -> str:
@@ -108,9 +124,11 @@ class ConsultantBot(ActivityHandler):
         except Exception:  # noqa: BLE001
             log.exception("teams apology could not be sent", extra={"ref": ref})
 
-    async def _claim(self, activity: Activity) -> bool:
+    async def _claim(self, activity: Activity, turn_context: TurnContext | None = None) -> bool:
         if not activity.id:
             return True
+        if turn_context is not None and turn_context.turn_state.get(CLAIMED) == event_key(activity):
+            return True  # the endpoint claimed it (with its payload, in the inbox) before acking
         if await self.store.claim_event(event_key(activity), PLATFORM):
             return True
         log.info("teams duplicate delivery ignored", extra={"activity_id": activity.id})
@@ -128,7 +146,7 @@ class ConsultantBot(ActivityHandler):
         if message.scope != "personal" and not message.mentioned:
             log.debug("teams message without a mention of the bot, ignored", extra={"activity_id": activity.id})
             return
-        if not await self._claim(activity):
+        if not await self._claim(activity, turn_context):
             return
         if not message.text:
             await self.sender.send(turn_context, markdown_message(EMPTY_TEXT))
@@ -171,6 +189,10 @@ class ConsultantBot(ActivityHandler):
         review = message.command == REVIEW_COMMAND
         inbound = self._inbound(turn_context, message, channel, thread, command=REVIEW_COMMAND if review else None,
                                 args=message.args if review else None)
+        if turn_context.turn_state.get(REPLAYED) and inbound.event_id:
+            # A replay after a crash: the dead attempt's turns for this activity go, so history has them once.
+            if (thread_id := await self.store.find_thread(inbound.thread_key)) is not None:
+                await self.store.drop_event_turns(thread_id, inbound.event_id)
         async with self.sender.typing(turn_context):
             reply = await self.engine.handle(inbound)
         await self.send_reply(turn_context, reply, review=review)
@@ -202,7 +224,7 @@ class ConsultantBot(ActivityHandler):
         if parsed is None:
             log.info("teams card submit not understood, ignored", extra={"activity_id": activity.id})
             return
-        if not await self._claim(activity):
+        if not await self._claim(activity, turn_context):
             return
         answer_id, value = parsed
         message = read_message(activity)
@@ -214,6 +236,38 @@ class ConsultantBot(ActivityHandler):
         log.info("teams feedback", extra={"answer_id": answer_id, "value": value, "tenant": message.tenant})
         await self.sender.send(turn_context, markdown_message(FEEDBACK_THANKS[value]))
 
+    # --- Universal Actions (Action.Execute) ---------------------------------------------------------------------
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == CARD_ACTION_INVOKE:
+            return await self._card_action(turn_context)
+        return await super().on_invoke_activity(turn_context)
+
+    async def _card_action(self, turn_context: TurnContext) -> InvokeResponse | None:
+        """adaptiveCard/action: a feedback vote is recorded; any other or malformed `value` gets an error card
+        (botbuilder's default answers 500 or 501 to those, with tracebacks)."""
+        activity = turn_context.activity
+        value = activity.value
+        action = value.get("action") if isinstance(value, dict) else None
+        if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+            problem = ("`value.action` is missing" if not isinstance(action, dict)
+                       else f"`value.action.type` is {str(action.get('type'))[:40]!r}, not 'Action.Execute'")
+            log.warning("teams card action with a malformed value ignored",
+                        extra={"activity_id": activity.id, "problem": problem})
+            return card_invoke_response(f"Sorry, I couldn't process that card action: {problem}. "
+                                        "Try the button again, or write to me instead.", error=True)
+        parsed = parse_feedback(action.get("data"))
+        if parsed is None:  # well-formed, just not ours: declined (501) as botbuilder does
+            return await super().on_invoke_activity(turn_context)
+        answer_id, vote = parsed
+        message = read_message(activity)
+        try:
+            await self.store.add_feedback(answer_id, message.user or "unknown", vote, PLATFORM)
+        except StoreError as exc:
+            log.warning("teams feedback not stored", extra={"answer_id": answer_id, "error": str(exc)})
+            return card_invoke_response("Sorry, I couldn't record that feedback right now.", error=True)
+        return card_invoke_response(FEEDBACK_THANKS[vote], error=False)
+
     # --- the bot joins a conversation -----------------------------------------------------------------------
 
     async def on_conversation_update_activity(self, turn_context: TurnContext) -> None:
@@ -221,7 +275,7 @@ class ConsultantBot(ActivityHandler):
         bot_id = activity.recipient.id if activity.recipient else None
         if not any(member.id == bot_id for member in activity.members_added or []):
             return
-        if not await self._claim(activity):
+        if not await self._claim(activity, turn_context):
             return
         scope = scope_of(activity)
         how = f"Mention me (`@{BOT_NAME}`) in a post or a thread reply" if scope != "personal" else "Just write here"

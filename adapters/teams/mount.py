@@ -13,6 +13,10 @@
 - An authenticated activity is acknowledged at once and processed in the background, so a slow answer never
   runs into the channel's 15-second timeout (which would trigger a redelivery). Invoke activities, whose
   result travels in the HTTP response, are processed inline.
+- Durable turns: before the 200, a non-invoke activity is claimed in the inbox (adapters/inbox.py) with its
+  payload (text redacted), leased to this process. If the process dies, another one (or the next start) replays the
+  activity through the adapter and answers it. Teams gives a bot no way to read back what it already posted, so a
+  crash after an answer was sent but before it was recorded answers twice: at least once, never zero times.
 """
 
 from __future__ import annotations
@@ -28,11 +32,16 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult
 from requests import RequestException  # botframework fetches the token signing keys with requests
 
+from adapters.inbox import Inbox
 from adapters.teams.config import TeamsConfig
-from adapters.teams.handler import ConsultantBot
+from adapters.teams.handler import CLAIMED, REPLAYED, ConsultantBot, event_key
 from adapters.teams.keys import KeysUnavailable, SigningKeys
 from adapters.teams.service_url import Resolver, is_loopback_url, resolve_host, service_url_problem  # noqa: F401 - is_loopback_url re-exported
+from adapters.server import DRAINS_KEY
+from bot import metrics
 from bot.bootstrap import App
+from bot.redact import redact
+from bot.store.port import InboxItem, StoreError
 
 log = logging.getLogger("adapters.teams")
 
@@ -64,15 +73,27 @@ class TeamsEndpoint:
         self.adapter = CloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = ConsultantBot(app, config)
+        self.store = app.store
         self._tasks: set[asyncio.Task] = set()
         self.resolve: Resolver = resolve_host
         self.keys = SigningKeys() if config.authenticated else None
         if self.keys:
             self.keys.install()
+        self.inbox = Inbox(app, "teams", self._spawn)
+        # The live authentication result of an activity just received, for its first attempt (a resumed attempt
+        # answers proactively with the bot's own credentials instead).
+        self._auth: dict[str, tuple[AuthenticateRequestResult, Activity]] = {}
+
+    def _spawn(self, coro, key: str) -> asyncio.Task:  # noqa: ANN001
+        task = asyncio.get_running_loop().create_task(coro, name=f"teams:{key}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
     async def start(self, _web_app: web.Application | None = None) -> None:
         if self.keys:
             self.keys.prefetch()
+        self.inbox.start(self.run_turn)
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         # The bot apologizes for its own failures; this catches anything that escapes the pipeline.
@@ -96,6 +117,10 @@ class TeamsEndpoint:
             activity = None
         if activity is None or not activity.type:
             return _problem(400, "The body is not a Bot Framework Activity.")
+        if activity.conversation is None or not activity.conversation.id:
+            log.warning("teams activity without a conversation rejected",
+                        extra={"activity_id": activity.id, "activity_type": activity.type})
+            return _problem(400, "The Activity has no `conversation.id`, so there is nowhere to answer.")
 
         refused = await service_url_problem(activity.service_url, loopback_only=not self.config.authenticated,
                                             resolve=self.resolve)
@@ -117,10 +142,56 @@ class TeamsEndpoint:
             if invoke:
                 return web.json_response(serializer_helper(invoke.body), status=invoke.status)
             return web.Response(status=200)
-        task = asyncio.create_task(self._process(auth, activity))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        if not activity.id:  # nothing to deduplicate or resume by
+            self._spawn(self._process(auth, activity), "no-id")
+            return web.Response(status=200)
+        key = event_key(activity)
+        payload = dict(body)  # the activity as received: it deserializes again exactly as it did here
+        if isinstance(payload.get("text"), str):
+            payload["text"] = redact(payload["text"])
+        try:
+            first = await self.inbox.claim(key, {"activity": payload})
+        except StoreError as exc:
+            # Answering 503 makes the channel redeliver later, when the database may be back.
+            log.error("could not record the Teams activity", extra={"activity_id": activity.id, "error": str(exc)})
+            return _problem(503, "The bot's database is unavailable; retry later.")
+        if not first:
+            log.info("teams duplicate delivery ignored", extra={"activity_id": activity.id})
+            metrics.dedupe_dropped("teams")
+            return web.Response(status=200)
+        self._auth[key] = (auth, activity)
+        self.inbox.spawn(key, {"activity": payload})
         return web.Response(status=200)
+
+    async def run_turn(self, key: str, payload: dict, item: InboxItem | None) -> None:
+        """One activity from the inbox: the live one, or one replayed after its process died."""
+        auth, activity = self._auth.pop(key, (None, None))
+        if activity is None:
+            activity = Activity().deserialize(payload["activity"])
+
+        async def logic(turn_context: TurnContext) -> None:
+            turn_context.turn_state[CLAIMED] = key
+            turn_context.turn_state[REPLAYED] = item is not None
+            await self.bot.on_turn(turn_context)
+
+        answered = False
+        try:
+            if auth is not None:
+                await self.adapter.process_activity(auth, activity, logic)
+            elif self.config.authenticated:
+                log.info("replaying a Teams activity whose process died", extra={"key": key})
+                await self.adapter.process_proactive(self.adapter.create_claims_identity(self.config.app_id),
+                                                     activity, None, logic)
+            else:
+                await self.adapter.process_activity(await self.auth.authenticate_request(activity, None),
+                                                    activity, logic)
+            answered = True
+        except Exception:  # noqa: BLE001 - nothing could be sent; the log has the details
+            log.exception("teams activity could not be processed", extra={"ref": secrets.token_hex(4), "key": key})
+        try:
+            await self.store.finish_turn(key, "answered" if answered else "failed")
+        except StoreError as exc:
+            log.warning("could not record the end of a Teams turn", extra={"key": key, "error": str(exc)})
 
     async def _authenticate(self, activity: Activity, header: str) -> AuthenticateRequestResult | web.Response:
         try:
@@ -157,6 +228,7 @@ class TeamsEndpoint:
                 return
 
     async def close(self, _web_app: web.Application | None = None) -> None:
+        await self.inbox.drain(SHUTDOWN_GRACE)
         await self.drain(SHUTDOWN_GRACE)
         if self.keys:
             await self.keys.close()
@@ -181,6 +253,8 @@ def mount(web_app: web.Application, app: App, *, config: TeamsConfig | None = No
     web_app.router.add_post(ROUTE, endpoint.handle)
     web_app.on_startup.append(endpoint.start)
     web_app.on_shutdown.append(endpoint.close)
+    if DRAINS_KEY in web_app:
+        web_app[DRAINS_KEY].append(endpoint.inbox.drain)
     if config.authenticated:
         log.info("Teams enabled", extra={"route": ROUTE, "app_type": config.app_type,
                                          "allowed_tenants": sorted(config.allowed_tenants) or "any"})

@@ -1,7 +1,17 @@
-"""Applies the packaged Alembic migrations on the store's own async engine."""
+"""Applies the packaged Alembic migrations on the store's own async engine, one process at a time.
+
+Every path that migrates (`consultant db upgrade`, the first `ask`/`chat`, `serve` at start) goes through
+`upgrade`, which holds a lock for the whole run: `pg_advisory_xact_lock` on PostgreSQL (released when the migration
+transaction ends, even if the process dies) and an exclusive file lock next to the SQLite database. The second of
+two concurrent starts then waits, finds the schema at head and does nothing.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import os
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -9,6 +19,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.store.port import StoreError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# pg_advisory locks are keyed by one bigint; this one is "consultant migrations" to every replica of this app.
+PG_LOCK_KEY = 0x636F6E73756C74
 
 
 def _config(connection=None):  # noqa: ANN001, ANN202
@@ -20,16 +32,53 @@ def _config(connection=None):  # noqa: ANN001, ANN202
     return cfg
 
 
+def head() -> str:
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(_config()).get_current_head() or ""
+
+
+def _sqlite_path(engine: AsyncEngine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
+@contextlib.asynccontextmanager
+async def _file_lock(path: Path) -> AsyncIterator[None]:
+    """An exclusive lock on `<database>.migrate-lock`; waiting happens in a thread, off the event loop."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(f"{path}.migrate-lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - Windows: msvcrt locks a byte range instead
+            import msvcrt
+
+            await asyncio.to_thread(msvcrt.locking, fd, msvcrt.LK_LOCK, 1)
+        else:
+            await asyncio.to_thread(fcntl.flock, fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     from alembic import command
+    from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
     def run(sync_conn):  # noqa: ANN001, ANN202
         command.upgrade(_config(sync_conn), revision)
 
+    sqlite_path = _sqlite_path(engine)
     try:
-        async with engine.begin() as conn:
-            await conn.run_sync(run)
+        async with _file_lock(sqlite_path) if sqlite_path else contextlib.nullcontext():
+            async with engine.begin() as conn:
+                if engine.dialect.name == "postgresql":
+                    await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_LOCK_KEY})
+                await conn.run_sync(run)
     except (OSError, DBAPIError) as exc:
         raise StoreError(f"cannot migrate the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
 
@@ -42,3 +91,19 @@ async def current(engine: AsyncEngine) -> str | None:
 
     async with engine.connect() as conn:
         return await conn.run_sync(read)
+
+
+async def behind(engine: AsyncEngine) -> str | None:
+    """Why this code cannot use the database's schema yet, or None when it is at the head revision."""
+    from sqlalchemy.exc import DBAPIError
+
+    try:
+        at = await current(engine)
+    except (OSError, DBAPIError) as exc:
+        raise StoreError(f"cannot read the schema revision: {exc.__class__.__name__}") from exc
+    wanted = head()
+    if at == wanted:
+        return None
+    if at is None:
+        return f"the database is not migrated (code needs revision {wanted}); run `consultant db upgrade`"
+    return f"the database schema is at revision {at}, the code needs {wanted}; run `consultant db upgrade`"

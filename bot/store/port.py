@@ -1,4 +1,4 @@
-"""The storage port: threads, turns, case facts, processed events, feedback, budget usage and retention."""
+"""The storage port: threads, turns, case facts, processed events (the inbox of durable turns), feedback, budget usage and retention."""
 
 from __future__ import annotations
 
@@ -27,6 +27,21 @@ class Usage:
 
     turns: int = 0
     tokens: int = 0
+TurnState = Literal["received", "working", "answered", "failed"]
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """A delivered event that must be answered exactly once: its (redacted) payload and where the answer is."""
+
+    key: str
+    platform: str
+    payload: dict[str, Any]
+    state: TurnState
+    owner: str | None
+    attempts: int
+    # What the turn has posted so far (placeholder, stream and answer message ids), for a resumed attempt.
+    result: dict[str, Any] = field(default_factory=dict)
 
 
 class StoreError(ConsultantError):
@@ -61,6 +76,40 @@ class Store(ABC):
     @abstractmethod
     async def claim_event(self, key: str, platform: str) -> bool:
         """Record a delivery; False when the key was already claimed (a duplicate)."""
+
+    @abstractmethod
+    async def claim_turn(self, key: str, platform: str, payload: dict[str, Any], owner: str, lease: float) -> bool:
+        """Claim the dedupe key and record the turn as working under owner's lease, in one write.
+
+        False when the key was already claimed (a duplicate delivery)."""
+
+    @abstractmethod
+    async def renew_leases(self, keys: list[str], owner: str, lease: float) -> None:
+        """Extend owner's leases on these unfinished turns (a heartbeat while they run)."""
+
+    @abstractmethod
+    async def note_turn(self, key: str, result: dict[str, Any]) -> None:
+        """Merge these entries into the turn's result (e.g. the id of a message just posted)."""
+
+    @abstractmethod
+    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None) -> None:
+        """Mark the turn answered (its payload is dropped) or failed, merging result; its lease ends."""
+
+    @abstractmethod
+    async def release_turns(self, keys: list[str], owner: str) -> None:
+        """Give up owner's leases now, so another process (or the next start) resumes these turns."""
+
+    @abstractmethod
+    async def take_expired_turns(self, platform: str, owner: str, lease: float, limit: int = 10) -> list[InboxItem]:
+        """Lease unfinished turns whose lease ran out to owner, counting an attempt; each goes to one caller only."""
+
+    @abstractmethod
+    async def drop_event_turns(self, thread_id: str, event_id: str) -> int:
+        """Delete the turns an earlier attempt at this event stored (meta "event_id"), so a re-run adds them once."""
+
+    async def schema_behind(self) -> str | None:
+        """Why the schema is not usable by this code (behind the head revision), or None when it is current."""
+        return None
 
     @abstractmethod
     async def add_feedback(self, answer_id: str, user: str, value: str, platform: str) -> None:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import collections
+import contextlib
 import secrets
 import time
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -13,6 +17,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, InterfaceError, DBA
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import tables as t
+from bot.store.inbox import SqlInbox
 from bot.store.port import Store, StoreError, ThreadKey, Turn, Usage
 
 THREAD_CACHE_SECONDS = 3600.0
@@ -35,7 +40,41 @@ def _describe(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
-def make_engine(url: str) -> AsyncEngine:
+class WriterQueue:
+    """One transaction at a time (SQLite's single writer), with claims (what an ack waits on) served first."""
+
+    def __init__(self) -> None:
+        self._busy = False
+        self._waiting: tuple[collections.deque[asyncio.Future[None]], ...] = (collections.deque(), collections.deque())
+
+    @contextlib.asynccontextmanager
+    async def turn(self, priority: bool = False) -> AsyncIterator[None]:
+        if self._busy:
+            future = asyncio.get_running_loop().create_future()
+            self._waiting[0 if priority else 1].append(future)
+            try:
+                await future
+            except BaseException:
+                if future.done() and not future.cancelled():
+                    self._next()  # it was handed the turn while being cancelled: pass it on
+                raise
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._next()
+
+    def _next(self) -> None:
+        for queue in self._waiting:
+            while queue:
+                future = queue.popleft()
+                if not future.done():
+                    future.set_result(None)
+                    return
+        self._busy = False
+
+
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> AsyncEngine:
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
@@ -54,23 +93,36 @@ def make_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5, pool_timeout=10)
+    return create_async_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow,
+                               pool_timeout=10)
 
 
-class SqlStore(Store):
-    def __init__(self, engine: AsyncEngine) -> None:
+class SqlStore(SqlInbox, Store):
+    def __init__(self, engine: AsyncEngine, *, claim_engine: AsyncEngine | None = None) -> None:
         self.engine = engine
+        # On PostgreSQL, claims (what an ack waits on) get connections of their own, so an ack never queues for a
+        # pooled connection behind the turns in flight.
+        self.claim_engine = claim_engine
         # Thread ids never change once created, so the natural-key lookup is cached per process; for an hour
         # only, because another replica's retention purge may delete a thread idle for longer than a day.
         self._thread_ids: dict[ThreadKey, tuple[str, float]] = {}
+        self._schema_current = False
+        # SQLite has one writer at a time; concurrent transactions in this process would otherwise meet in SQLite's
+        # busy handler, which sleeps in growing steps (up to 100 ms each) and made acks under load take seconds.
+        # Queuing them here costs each a fraction of a millisecond.
+        self._writer = WriterQueue() if engine.dialect.name == "sqlite" else None
 
     @classmethod
     def from_url(cls, url: str) -> SqlStore:
-        return cls(make_engine(url))
+        if url.startswith("sqlite"):
+            return cls(make_engine(url))
+        return cls(make_engine(url), claim_engine=make_engine(url, pool_size=2, max_overflow=0))
 
-    async def _run(self, fn):  # noqa: ANN001, ANN202
+    async def _run(self, fn, *, priority: bool = False):  # noqa: ANN001, ANN202
         try:
-            async with self.engine.begin() as conn:
+            engine = self.claim_engine if priority and self.claim_engine is not None else self.engine
+            async with (self._writer.turn(priority) if self._writer else contextlib.nullcontext()), \
+                    engine.begin() as conn:
                 return await fn(conn)
         except IntegrityError:
             raise
@@ -246,11 +298,24 @@ class SqlStore(Store):
         self._thread_ids.clear()  # purged threads must not be served from this process's cache
         return deleted
 
+    async def schema_behind(self) -> str | None:
+        if self._schema_current:
+            return None
+        from bot.store.migrate import behind
+
+        reason = await behind(self.engine)
+        self._schema_current = reason is None  # a schema at head does not fall behind while this code runs
+        return reason
+
     async def ping(self) -> None:
         async def select_one(conn):  # noqa: ANN001, ANN202
             await conn.execute(select(1))
 
         await self._run(select_one)
+        if self.claim_engine is not None:  # also opens its connection before the first ack needs it
+            await self._run(select_one, priority=True)
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self.claim_engine is not None:
+            await self.claim_engine.dispose()

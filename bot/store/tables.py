@@ -51,7 +51,17 @@ processed_events = Table(
     Column("key", String(255), primary_key=True),
     Column("platform", String(16), nullable=False),
     Column("created_at", DateTime(timezone=True), nullable=False),
+    # The inbox (a durable turn): received -> working (owner, lease_until) -> answered | failed. NULL state is a
+    # plain dedupe claim.
+    Column("state", String(16)),
+    Column("payload", JSON),
+    Column("owner", String(128)),
+    Column("lease_until", DateTime(timezone=True)),
+    Column("attempts", Integer),
+    Column("result", JSON),
+    Column("updated_at", DateTime(timezone=True)),
     Index("ix_processed_events_created", "created_at"),
+    Index("ix_processed_events_pending", "state", "lease_until"),
 )
 
 feedback = Table(

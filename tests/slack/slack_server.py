@@ -67,6 +67,10 @@ class FakeSlack:
         self.responses: list[Call] = []  # posts to response_url
         self.socket_received: list[dict[str, Any]] = []
         self.socket_connected = asyncio.Event()
+        # Messages the bot posted and still shows (updates, streams and deletions applied), by ts. With
+        # replies_include_posted, conversations.replies returns them too, as Slack does.
+        self.posted: dict[str, dict[str, Any]] = {}
+        self.replies_include_posted = False
         self._ws: web.WebSocketResponse | None = None
         self._ts = itertools.count(1)
         self._runner: web.AppRunner | None = None
@@ -109,6 +113,33 @@ class FakeSlack:
     def visible_text(self) -> str:
         methods = ("chat.postMessage", "chat.update", "chat.startStream", "chat.appendStream", "chat.stopStream")
         return "\n".join(c.text() for c in self.calls if c.method in methods)
+
+    def thread(self, channel: str, thread_ts: str) -> list[dict[str, Any]]:
+        """What the thread shows now from the bot, oldest first."""
+        return sorted((m for m in self.posted.values() if m["channel"] == channel and m["thread_ts"] == thread_ts),
+                      key=lambda m: m["ts"])
+
+    def _track(self, method: str, args: dict[str, Any], answer: dict[str, Any]) -> None:
+        metadata = args.get("metadata")
+        if isinstance(metadata, str):
+            metadata = json.loads(metadata)
+        if method in ("chat.postMessage", "chat.startStream") and answer.get("ok"):
+            text = Call(method, args, {}).text()
+            self.posted[answer["ts"]] = {"ts": answer["ts"], "channel": answer["channel"], "user": BOT_USER_ID,
+                                         "bot_id": BOT_ID, "thread_ts": str(args.get("thread_ts") or answer["ts"]),
+                                         "text": text, "metadata": metadata}
+            return
+        message = self.posted.get(str(args.get("ts")))
+        if message is None:
+            return
+        if method == "chat.delete":
+            del self.posted[message["ts"]]
+        elif method == "chat.update":
+            message["text"] = Call(method, args, {}).text()
+            message["metadata"] = metadata or message["metadata"]
+        elif method in ("chat.appendStream", "chat.stopStream"):
+            message["text"] += Call(method, args, {}).text()
+            message["metadata"] = metadata or message["metadata"]
 
     def new_ts(self) -> str:
         return f"1700001{next(self._ts):03d}.000100"
@@ -157,7 +188,9 @@ class FakeSlack:
                 return web.json_response({"ok": False, "error": "ratelimited"}, status=step.status,
                                          headers=step.headers)
             return web.json_response({"ok": False, "error": step.error})
-        return web.json_response(self._answer(method, call.args))
+        answer = self._answer(method, call.args)
+        self._track(method, call.args, answer)
+        return web.json_response(answer)
 
     def _answer(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
         channel = str(args.get("channel") or args.get("channel_id") or "")
@@ -176,7 +209,9 @@ class FakeSlack:
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self.new_ts()}
         if method == "conversations.replies":
-            messages = self.thread_messages.get((channel, str(args.get("ts"))), [])
+            messages = list(self.thread_messages.get((channel, str(args.get("ts"))), []))
+            if self.replies_include_posted:
+                messages += self.thread(channel, str(args.get("ts")))
             return {"ok": True, "messages": messages, "has_more": False}
         if method == "views.open":
             return {"ok": True, "view": {"id": "V1", **(json.loads(args["view"]) if isinstance(args.get("view"), str)

@@ -1,0 +1,142 @@
+"""The inbox of durable turns and the migration lock, on SQLite and (when configured) PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from bot.store.migrate import behind, head
+from bot.store.sql import SqlStore
+from tests.fakes import MemoryStore
+
+PAYLOAD = {"event": {"channel": "C1", "ts": "1.1", "text": "[REDACTED] help"}, "kind": "mention"}
+
+
+@pytest.fixture(params=["sql", "memory"])
+async def store(request, sql_store):
+    return sql_store if request.param == "sql" else MemoryStore()
+
+
+async def test_a_claimed_turn_is_a_dedupe_claim_too(store):
+    assert await store.claim_turn("slack:E1", "slack", PAYLOAD, "a", lease=30)
+    assert not await store.claim_turn("slack:E1", "slack", PAYLOAD, "b", lease=30)
+    assert not await store.claim_event("slack:E1", "slack")
+
+
+async def test_only_expired_leases_are_taken_and_each_by_one_taker(store):
+    await store.claim_turn("slack:live", "slack", PAYLOAD, "a", lease=30)
+    await store.claim_turn("slack:dead", "slack", PAYLOAD, "a", lease=0.05)
+    await store.note_turn("slack:dead", {"placeholder_ts": "9.9"})
+    await asyncio.sleep(0.1)
+    takes = await asyncio.gather(*[store.take_expired_turns("slack", f"r{i}", 30) for i in range(4)])
+    taken = [item for batch in takes for item in batch]
+    assert [i.key for i in taken] == ["slack:dead"]
+    item = taken[0]
+    assert item.payload == PAYLOAD and item.attempts == 2 and item.result == {"placeholder_ts": "9.9"}
+    assert await store.take_expired_turns("slack", "x", 30) == []  # now leased to its taker
+    assert await store.take_expired_turns("teams", "x", 30) == []
+
+
+async def test_finished_turns_are_never_resumed_and_answered_ones_drop_their_payload(store):
+    from sqlalchemy import select
+
+    from bot.store.tables import processed_events
+
+    await store.claim_turn("slack:E2", "slack", PAYLOAD, "a", lease=0.01)
+    await store.claim_turn("slack:E2f", "slack", PAYLOAD, "a", lease=0.01)
+    await store.finish_turn("slack:E2", "answered", {"answer_ts": "5.5"})
+    await store.finish_turn("slack:E2f", "failed")
+    await asyncio.sleep(0.05)
+    assert await store.take_expired_turns("slack", "b", 30) == []
+    if isinstance(store, MemoryStore):
+        rows = {key: (row[1], row[2], row[6]) for key, row in store.inbox.items()}
+    else:
+        async with store.engine.connect() as conn:
+            found = await conn.execute(select(processed_events.c.key, processed_events.c.payload,
+                                              processed_events.c.state, processed_events.c.result))
+            rows = {r.key: (r.payload, r.state, r.result) for r in found}
+    assert rows["slack:E2"] == (None, "answered", {"answer_ts": "5.5"})
+    assert rows["slack:E2f"] == (PAYLOAD, "failed", {})
+
+
+async def test_renewed_leases_do_not_expire_and_released_ones_resume_at_once(store):
+    await store.claim_turn("slack:E3", "slack", PAYLOAD, "a", lease=0.2)
+    await store.claim_turn("slack:E4", "slack", PAYLOAD, "a", lease=30)
+    await store.renew_leases(["slack:E3"], "a", 30)
+    await store.renew_leases(["slack:E4"], "someone-else", 0)  # not theirs: no effect
+    await asyncio.sleep(0.3)
+    assert await store.take_expired_turns("slack", "b", 30) == []
+    await store.release_turns(["slack:E3", "slack:E4"], "a")
+    taken = await store.take_expired_turns("slack", "b", 30)
+    assert sorted(i.key for i in taken) == ["slack:E3", "slack:E4"] and {i.owner for i in taken} == {"b"}
+
+
+async def test_a_rerun_drops_only_the_turns_of_its_event(store):
+    thread = await store.thread_id(("slack", "T", "C", "1.1"))
+    await store.add_turn(thread, "user", "earlier", {"event_id": "Ev0"})
+    await store.add_turn(thread, "user", "question", {"event_id": "Ev1"})
+    await store.add_turn(thread, "assistant", "half an answer", {"event_id": "Ev1"})
+    assert await store.drop_event_turns(thread, "Ev1") == 2
+    assert [t.text for t in await store.turns(thread)] == ["earlier"]
+
+
+async def test_schema_behind_says_why_until_migrated(tmp_path):
+    store = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'fresh.sqlite3'}")
+    try:
+        reason = await store.schema_behind()
+        assert reason and "not migrated" in reason and "consultant db upgrade" in reason
+        from bot.store.migrate import upgrade
+
+        await upgrade(store.engine, "0001")
+        assert "at revision 0001" in (await behind(store.engine) or "")
+        await upgrade(store.engine)
+        assert await store.schema_behind() is None and head() >= "0002"
+    finally:
+        await store.close()
+
+
+async def test_concurrent_upgrades_of_one_fresh_sqlite_file_all_succeed(tmp_path):
+    from bot.store.migrate import current, upgrade
+
+    for trial in range(3):
+        stores = [SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / f'c{trial}.sqlite3'}") for _ in range(4)]
+        try:
+            await asyncio.gather(*[upgrade(s.engine) for s in stores])
+            assert await current(stores[0].engine) == head()
+        finally:
+            for s in stores:
+                await s.close()
+
+
+async def test_concurrent_claims_share_writes_and_each_key_is_won_once(sql_store):
+    keys = ["slack:B1"] * 5 + ["slack:B2", "slack:B3"] + ["slack:B2"]
+    results = await asyncio.gather(*[sql_store.claim_turn(k, "slack", PAYLOAD, "a", 30) for k in keys])
+    won = [k for k, first in zip(keys, results) if first]
+    assert sorted(won) == ["slack:B1", "slack:B2", "slack:B3"]
+    assert not await sql_store.claim_turn("slack:B3", "slack", PAYLOAD, "b", 30)
+
+
+async def test_a_claim_is_served_before_queued_sqlite_writes(tmp_path):
+    from bot.store.migrate import upgrade
+
+    store = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'q.sqlite3'}")
+    await upgrade(store.engine)
+    order: list[str] = []
+    try:
+        thread = await store.thread_id(("slack", "T", "C", "1"))
+
+        async def write(i: int) -> None:
+            await store.add_turn(thread, "user", f"turn {i}")
+            order.append(f"turn {i}")
+
+        async def claim() -> None:
+            await store.claim_turn("slack:P1", "slack", PAYLOAD, "a", 30)
+            order.append("claim")
+
+        writes = [asyncio.create_task(write(i)) for i in range(6)]
+        await asyncio.sleep(0)  # the writes are queued (the first one holds the writer)
+        await asyncio.gather(claim(), *writes)
+        assert order.index("claim") <= 1, order
+    finally:
+        await store.close()
