@@ -83,6 +83,7 @@ def create_web_app(app: App, mounts: list[Mount] | None = None, *,
     web_app.router.add_get("/readyz", readyz)
     if app.settings.metrics_enabled:
         web_app.router.add_get("/metrics", metrics_endpoint)
+        metrics.set_backlog_provider(app.store.backlog)  # inbox depth and oldest pending age, read per scrape
     if app.settings.retention_days > 0:
         web_app.cleanup_ctx.append(_retention(app, purge_interval))
     for mount in platform_mounts() if mounts is None else mounts:

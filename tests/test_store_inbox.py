@@ -140,3 +140,30 @@ async def test_a_claim_is_served_before_queued_sqlite_writes(tmp_path):
         assert order.index("claim") <= 1, order
     finally:
         await store.close()
+
+
+async def test_backlog_counts_pending_turns_and_the_oldest_age(sql_store):
+    assert await sql_store.backlog() == (0, 0.0)
+    await sql_store.claim_turn("slack:Ev1", "slack", {"event": {}}, "owner-a", 30)
+    await sql_store.claim_turn("slack:Ev2", "slack", {"event": {}}, "owner-a", 30)
+    depth, oldest = await sql_store.backlog()
+    assert depth == 2 and 0 <= oldest < 60
+    await sql_store.finish_turn("slack:Ev1", "answered")
+    assert (await sql_store.backlog())[0] == 1
+
+
+async def test_metrics_show_the_inbox_backlog(sql_store, tmp_path):
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from adapters.server import create_web_app
+    from bot.bootstrap import App
+    from bot.config import Settings
+    from tests.fakes import FAKE_NOTES, KeywordRetriever
+    from bot.consult.engine import Engine
+
+    await sql_store.claim_turn("slack:Ev9", "slack", {"event": {}}, "owner-a", 30)
+    app = App(settings=Settings.from_env({"CONSULTANT_DATA_DIR": str(tmp_path)}), store=sql_store,
+              engine=Engine(store=sql_store, retriever=KeywordRetriever(FAKE_NOTES)))
+    async with TestClient(TestServer(create_web_app(app, mounts=[]))) as client:
+        body = await (await client.get("/metrics")).text()
+    assert "consultant_inbox_depth 1.0" in body and "consultant_inbox_oldest_pending_seconds" in body

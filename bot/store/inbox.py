@@ -14,7 +14,7 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store import tables as t
@@ -159,6 +159,19 @@ class SqlInbox:
                     for r in found]
 
         return await self._run(take)
+
+    async def backlog(self) -> tuple[int, float]:
+        events = t.processed_events.c
+
+        async def read(conn):  # noqa: ANN001, ANN202
+            row = (await conn.execute(select(func.count(), func.min(events.created_at))
+                                      .where(events.state.in_(("received", "working"))))).one()
+            return row[0], row[1]
+
+        depth, oldest = await self._run(read)
+        if oldest is not None and oldest.tzinfo is None:  # SQLite hands back naive UTC datetimes
+            oldest = oldest.replace(tzinfo=timezone.utc)
+        return int(depth), (_now() - oldest).total_seconds() if oldest is not None else 0.0
 
     async def drop_event_turns(self, thread_id: str, event_id: str) -> int:
         async def drop(conn):  # noqa: ANN001, ANN202

@@ -133,6 +133,10 @@ class Store(ABC):
         """Delete everything older than `before` (turns, facts, feedback, processed events, usage counters,
         and threads left with no turns); return the number of rows deleted per table."""
 
+    async def backlog(self) -> tuple[int, float]:
+        """(turns received or in progress, age in seconds of the oldest of them), for the inbox metrics."""
+        return 0, 0.0
+
     @abstractmethod
     async def ping(self) -> None:
         """Raise StoreError when the database cannot be reached."""
