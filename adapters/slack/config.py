@@ -14,8 +14,6 @@ class SlackConfig:
     signing_secret: str = field(default="", repr=False)
     app_token: str = field(default="", repr=False)
     api_url: str = DEFAULT_API_URL
-    # .sql files shared with the bot are reviewed up to this size (bytes).
-    max_sql_file_bytes: int = 512 * 1024
     # Seconds between chat.update calls when streaming falls back to editing a message.
     update_interval: float = 1.0
     # Streamed text is sent in pieces of at least this many characters, or after stream_interval seconds.

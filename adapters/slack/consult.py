@@ -97,7 +97,7 @@ class Consultations:
     def __init__(self, app: App, client: AsyncWebClient, config: SlackConfig, caps: Capabilities) -> None:
         self.app, self.client, self.config, self.caps = app, client, config, caps
         self.files = SqlFiles(client, token=config.bot_token, api_url=config.api_url,
-                              max_bytes=config.max_sql_file_bytes)
+                              max_bytes=app.settings.max_review_bytes)
 
     def responder(self, turn: Turn, record: TurnRecord | None = None) -> Responder:
         return Responder(self.client, self.config, self.caps, channel=turn.channel, thread_ts=turn.thread,

@@ -99,8 +99,8 @@ def slack_config(slack: FakeSlack, **overrides: Any) -> SlackConfig:
 
 
 async def make_app(tmp_path: Path, *, openai: FakeOpenAIServer | None = None, store: Store | None = None,
-                   review: FakeReview | None = None, deadline: float = 30) -> App:
-    env = {"CONSULTANT_DATA_DIR": str(tmp_path), "CONSULTANT_LLM_DEADLINE": str(deadline)}
+                   review: FakeReview | None = None, deadline: float = 30, env: dict[str, str] | None = None) -> App:
+    env = {"CONSULTANT_DATA_DIR": str(tmp_path), "CONSULTANT_LLM_DEADLINE": str(deadline), **(env or {})}
     llm = None
     if openai is not None:
         from bot.llm.openai_llm import OpenAIChat, build_client
@@ -128,10 +128,11 @@ async def make_bot(tmp_path: Path, slack: FakeSlack) -> AsyncIterator[BotFactory
     clients: list[TestClient] = []
 
     async def factory(*, openai: FakeOpenAIServer | None = None, store: Store | None = None,
-                      with_review: bool = True, deadline: float = 30, **config: Any) -> Bot:
+                      with_review: bool = True, deadline: float = 30, env: dict[str, str] | None = None,
+                      **config: Any) -> Bot:
         review = FakeReview()
         app = await make_app(tmp_path, openai=openai, store=store, review=review if with_review else None,
-                             deadline=deadline)
+                             deadline=deadline, env=env)
         web_app = create_web_app(app, mounts=[partial(mount, config=slack_config(slack, **config))])
         client = TestClient(TestServer(web_app, host="127.0.0.1"))
         await client.start_server()

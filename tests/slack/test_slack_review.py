@@ -139,7 +139,7 @@ async def test_sql_file_in_a_dm_is_downloaded_and_reviewed(bot):
 
 
 async def test_sql_file_over_the_limit_gets_a_clear_message(make_bot):
-    bot = await make_bot(max_sql_file_bytes=1024)
+    bot = await make_bot(env={"CONSULTANT_MAX_REVIEW_BYTES": "1024"})  # the same cap as every chat surface
     meta = bot.slack.add_file("F2", "dump.sql", b"-- x\n" * 1000)
     await bot.event(app_mention("<@UBOT> review", files=[meta]))
     await bot.settle()
