@@ -75,3 +75,11 @@ async def test_ping_succeeds_and_an_unreachable_database_raises_store_error(sql_
     with pytest.raises(StoreError, match="unreachable"):
         await dead.ping()
     await dead.close()
+
+
+def test_the_head_read_from_the_files_is_alembics_head():
+    from alembic.script import ScriptDirectory
+
+    from bot.store.migrate import _config, head
+
+    assert head() == ScriptDirectory.from_config(_config()).get_current_head()
