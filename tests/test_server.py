@@ -6,7 +6,10 @@ from aiohttp.test_utils import TestClient, TestServer
 
 from adapters.server import create_web_app
 from bot.bootstrap import build_app
+import pytest
+
 from bot.config import Settings
+from bot.errors import ConfigError
 from tests.fakes import FAKE_NOTES, KeywordRetriever, MemoryStore
 
 
@@ -32,3 +35,17 @@ def test_limits_and_budgets_come_from_the_environment(tmp_path):
     default = Settings.from_env({"CONSULTANT_DATA_DIR": str(tmp_path)})
     assert default.max_input_chars == 40_000
     assert default.database_url == f"sqlite+aiosqlite:///{tmp_path / 'consultant.sqlite3'}"
+
+
+async def test_the_prompt_and_review_limits_reach_the_engine(tmp_path):
+    from bot.bootstrap import build_app
+    from tests.fakes import FAKE_NOTES, KeywordRetriever, MemoryStore
+
+    settings = Settings.from_env({"CONSULTANT_DATA_DIR": str(tmp_path), "CONSULTANT_PROMPT_TOKENS": "3000",
+                                  "CONSULTANT_MAX_REVIEW_BYTES": "2048"})
+    app = await build_app(settings, store=MemoryStore(), retriever=KeywordRetriever(FAKE_NOTES))
+    assert app.engine.settings.prompt_token_budget == 3000 and app.engine.settings.max_review_bytes == 2048
+    default = Settings.from_env({"CONSULTANT_DATA_DIR": str(tmp_path)})
+    assert default.prompt_token_budget == 12_000 and default.max_review_bytes == 512 * 1024
+    with pytest.raises(ConfigError):
+        Settings.from_env({"CONSULTANT_DATA_DIR": str(tmp_path), "CONSULTANT_PROMPT_TOKENS": "lots"})
