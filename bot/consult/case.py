@@ -16,7 +16,7 @@ from typing import Any
 from bot.consult.facts import extract_facts
 from bot.consult.nouns import team_nouns
 from bot.consult.symptoms import PATTERNS, change_before, error_text, reported
-from bot.consult.vocabulary import CASE_FIELDS, EVIDENCE
+from bot.consult.vocabulary import CASE_FIELDS, EVIDENCE, SCALE_FIELDS
 
 # Evidence recognised in the text itself (analyzers add what they read, with a better label).
 _EVIDENCE_SEEN: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I | re.M) for name, pattern in {
@@ -37,6 +37,9 @@ _RULED_OUT = re.compile(
     r"\b([a-z][a-z-]{3,})\s+(?:is|are|was|were)\s*(?:n[o']t|not|definitely not|never)\s+(?:involved|the (?:issue|problem|cause)|related|it)\b"
     r"|\b(?:it'?s|it is|this is)\s+not\s+(?:a|an|the)\s+([a-z][a-z-]{3,})\s+(?:thing|issue|problem)\b"
     r"|\bno\s+([a-z][a-z-]{3,})\s+(?:involved|at all)\b", re.I)
+# From a plan's or log's marker to the end of its line (prose before it on the same line stays).
+_EVIDENCE_LINE = re.compile(r"^\s*->.*$|^\s*\(\d+ rows?\)\s*$|(?:\(cost=|actual time=|\brows=\d|loops=|Buffers:|Planning Time|Execution Time|"
+                            r"duration: \d|\bLOG:|STATEMENT:|DETAIL:|\"Plan\"|\"Node Type\").*$", re.M)
 _MEASURED = re.compile(r"\b(?:we |i )?(?:measured|profiled|traced|benchmarked|timed|counted|ran explain|checked the plan)\b", re.I)
 _SENTENCE = re.compile(r"[^.!?\n]+[.!?]?")
 STACK_ORDER = ("language", "framework", "orm", "driver", "database", "database_version", "pooler", "broker",
@@ -139,6 +142,12 @@ def _read(text: str) -> _Read:
     evidence = tuple(kind for kind, pattern in _EVIDENCE_SEEN.items() if pattern.search(text))
     if "plan" in evidence and _PG_PLAN.search(text):
         facts.setdefault("database", "PostgreSQL")  # only PostgreSQL prints plans in this shape
+    if {"plan", "query_log"} & set(evidence):
+        # A plan's or log's numbers are estimates and timings, not the team's scale: read the scale from the prose.
+        prose = _EVIDENCE_LINE.sub("", text)
+        for name in SCALE_FIELDS:
+            facts.pop(name, None)
+        facts.update({k: v for k, v in extract_facts(prose).items() if k in SCALE_FIELDS})
     symptoms = tuple(reported(text))
     quotes = tuple((s, q) for s in symptoms if (q := _quote(text, s)))
     ruled_out = tuple(dict.fromkeys(next(g for g in m.groups() if g).lower() for m in _RULED_OUT.finditer(text)))

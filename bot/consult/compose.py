@@ -83,11 +83,22 @@ def _diagnosis(case: Case, diagnosis: Diagnosis) -> str:
     return "\n\n".join(lines)
 
 
+def _relevance(part: tuple[str, str], case: Case) -> float:
+    """How much a pattern sub-section speaks to this case: code for the team's stack, and the team's words."""
+    head, body = part
+    stack = max((fit(b, case) for b in code_blocks(body) if b.language != "sql"), default=0.0)
+    words = {w for w in re.findall(r"[a-z_]{4,}", case.message.lower())}
+    said = set(re.findall(r"[a-z_]{4,}", (head + " " + first_paragraph(body)).lower()))
+    return (2.0 if stack >= 2 else 0.0) + len(words & said) * 0.5
+
+
 def _patterns(note: Note, case: Case, given: set[str], shown: list[str]) -> tuple[str, list[str]]:
     """What to do: the lead note's pattern sub-sections the thread has not seen yet."""
     section = note.sections.get(PATTERNS, "")
     parts: list[tuple[str, str]] = [(h, b) for h, b in subsections(section) or [("", section)] if _for_team(h, b, case)]
     fresh = [(head, body) for head, body in parts if f"{note.id}#{PATTERNS}:{head}" not in given]
+    if given:  # a follow-up: the unseen patterns closest to the team's stack and words first
+        fresh.sort(key=lambda part: -_relevance(part, case))
     repeated = [head for head, _ in parts if f"{note.id}#{PATTERNS}:{head}" in given]
     out = ["### What to do"]
     code_left = 2

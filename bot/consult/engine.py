@@ -242,7 +242,7 @@ class Engine:
         previous = next((t.meta for t in reversed(turn.earlier) if t.role == "assistant"), {})
         turn.diagnosis = diagnose(
             turn.case, prose, results, self.retriever,
-            analysis_notes=analysis.notes[:2] if analysis else None,
+            analysis_notes=analysis.notes[:1] if analysis else None,
             analysis_type=analysis.problem_type if analysis else None,
             finding_notes=[f["note"] for f in turn.asked_about if f.get("note")][:2],
             previous_type=previous.get("problem_type"), previous_lead=(previous.get("sources") or [None])[0])

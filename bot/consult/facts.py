@@ -138,7 +138,7 @@ SCALE: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I) for name, p
     "pool_size": r"\b(?:pool[_ ]?size|pool of|pool (?:is|=|:)|maximumPoolSize|max_?pool(?:_?size)?|connection_limit|pool max(?:imum)?|max:)\s*(?:=|:|is|of|to|at|set to)?\s*\d+\b|\b\d+\s*connections? (?:per|in (?:the|each)|each) (?:pool|process|worker|pod)\b",
     "max_connections": r"\bmax_connections\s*(?:=|:|is|of|at|set to)?\s*\d+\b|\b\d+\s*max[_ ]connections\b|\bconnection limit (?:of |is )?\d+\b",
     "rps": rf"\b{_N}\s*(?:rps|qps|tps|req(?:uests)?\s*(?:/|per|a)\s*(?:second|sec|s|minute|min)|(?:requests|queries|writes|messages|msgs|events|jobs|orders)\s*(?:/|per|a)\s*(?:second|sec|s|minute|min))\b",
-    "rows": rf"\b{_N}\s*(?:rows|records|entries|documents|docs)\b",
+    "rows": rf"\b{_N}\s*(?:rows|records|entries|documents|docs)\b(?!=)",
     "latency": r"\bp(?:50|90|95|99|999)\s*(?:latency\s*)?(?:is|of|=|at|~|:|went|jumped|went up)?\s*(?:to|from)?\s*~?\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds)\b|\b\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds)\s+p(?:50|90|95|99)\b|\b(?:takes|taking|took|went (?:up )?to|jumped to|now)\s+~?\d+(?:\.\d+)?\s*(?:ms|s|sec|seconds)\b",
     "page_size": r"\b(?:returns?|lists?|loads?|shows?|renders?|fetch(?:es)?) \d+ [a-z]+\b|\b\d+\s*(?:\w+\s+)?per page\b|\bpage[_ ]?size\s*(?:=|:|of|is)?\s*\d+\b|\blimit[ =]\d+\b|\bqueries for \d+\s+\w+",
     "page_number": r"\bpage[ =](?:number )?\d+\b|\boffset[ =]\d+\b|\bpage=\d+",

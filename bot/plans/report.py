@@ -110,7 +110,7 @@ def summary_markdown(plan: Plan, spots: list[dict[str, Any]], findings: list[dic
 
 
 def report_markdown(plan: Plan, spots: list[dict[str, Any]], findings: list[dict[str, Any]]) -> str:
-    lines = [f"## Query plan: {counts(findings)}", headline(plan, spots, findings)]
+    lines = ["## Query plan", headline(plan, spots, findings)]  # the headline carries the counts
     timing = []
     if plan.planning_ms is not None:
         timing.append(f"planning {duration(plan.planning_ms)}")

@@ -82,7 +82,7 @@ def summary_markdown(result: LogResult) -> str:
 
 
 def report_markdown(result: LogResult) -> str:
-    lines = [f"## Query log: {counts(result.findings)}", headline(result)]
+    lines = ["## Query log", headline(result)]  # the headline carries the counts
     if result.findings:
         lines.append("### Findings")
         lines += finding_sections(result.findings)
