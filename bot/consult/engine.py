@@ -191,8 +191,7 @@ class Engine:
     # ---- read: evidence goes to its analyzer -----------------------------------------------------------------
 
     async def _read(self, turn: Consultation, *, forced: bool) -> None:
-        options: dict[str, str] = {"command": "/" + REVIEW_COMMAND if turn.inbound.platform != "teams"
-                                   else COMMAND_SPELLING["teams"]}
+        options = {"command": COMMAND_SPELLING.get(turn.inbound.platform, "/" + REVIEW_COMMAND)}
         text = turn.text
         if forced:
             if match := _DIALECT_FLAG.match(text):

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import re
 
-from bot.consult.vocabulary import SCALE_FIELDS, STACK_FIELDS
-
 Table = list[tuple[re.Pattern[str], str]]
 
 
@@ -192,4 +190,3 @@ def extract_facts(text: str) -> dict[str, str]:
     return facts
 
 
-FACT_NAMES = tuple(STACK_FIELDS) + tuple(SCALE_FIELDS) + ("isolation_level",)
