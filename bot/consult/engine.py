@@ -143,8 +143,11 @@ class Engine:
             return Reply(text=REVIEW_UNAVAILABLE)
         if is_review and not raw.strip():
             return Reply(text=REVIEW_USAGE)
-        problem = screen_review(raw, self.settings.max_review_bytes) if is_review else screen(
-            raw, self.settings.max_input_chars)
+        if is_review or await self._long_evidence(raw):
+            # Evidence (a schema, a plan, a log) may be far longer than prose; it has the review's byte cap.
+            problem = screen_review(raw, self.settings.max_review_bytes)
+        else:
+            problem = screen(raw, self.settings.max_input_chars)
         if problem:
             log.info("turn rejected", extra={"platform": inbound.platform, "tenant": inbound.tenant,
                                              "reason": problem.split(";")[0][:60]})
@@ -160,6 +163,12 @@ class Engine:
         await self._understand(turn)
         await self._diagnose(turn)
         return await self._teach(turn, on_token)
+
+    async def _long_evidence(self, raw: str) -> bool:
+        """A message over the prose limit that an analyzer reads (a pasted or shared plan, log or schema)."""
+        if len(raw) <= self.settings.max_input_chars or len(raw) > self.settings.max_review_bytes:
+            return False
+        return await asyncio.to_thread(self.analyzers.route, raw) is not None
 
     async def _forget(self, inbound: Inbound) -> Reply:
         deleted = await self.store.forget_thread(inbound.thread_key)

@@ -110,3 +110,21 @@ async def test_a_plan_in_a_thread_with_a_reviewed_schema_names_the_referencing_c
     reply = await engine.handle(Inbound("console", "t", "c", "th", "u", "why is this delete slow?\n" + plan))
     trigger = next(f for f in reply.findings if f["rule"] == "plan-slow-trigger")
     assert (trigger["table"], trigger["column"]) == ("events", "account_id")
+
+
+async def test_a_long_log_is_read_but_long_prose_is_not():
+    from pathlib import Path
+
+    from bot.consult.engine import Engine, EngineSettings
+    from bot.messages import Inbound
+    from tests.fakes import FAKE_NOTES, KeywordRetriever, MemoryStore
+
+    logs = Path(__file__).resolve().parent / "fixtures" / "logs"
+    log = next(p for p in sorted(logs.iterdir()) if "nplus" in p.name.lower() or "n_plus" in p.name.lower()).read_text()
+    long_log = (log + "\n") * (60_000 // len(log) + 1)
+    engine = Engine(store=MemoryStore(), retriever=KeywordRetriever(FAKE_NOTES), analyzers=build_analyzers(),
+                    settings=EngineSettings(max_input_chars=40_000, max_review_bytes=512 * 1024))
+    reply = await engine.handle(Inbound("console", "t", "c", "log", "u", long_log))
+    assert len(long_log) > 40_000 and reply.findings, "a long log is analysed, not refused"
+    prose = await engine.handle(Inbound("console", "t", "c", "prose", "u", "our orders API is slow " * 3_000))
+    assert "the limit is 40,000" in prose.text and not prose.findings
