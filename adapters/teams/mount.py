@@ -73,7 +73,7 @@ def _problem(status: int, message: str) -> web.Response:
 class TeamsEndpoint:
     def __init__(self, app: App, config: TeamsConfig) -> None:
         self.config = config
-        # The bot's own tokens (for its replies) come off the event loop, with a deadline (adapters/teams/bot_tokens.py).
+        # The bot's own tokens, for its replies, are fetched off the event loop with a deadline (bot_tokens.py).
         self.credentials = BotTokenCredentialsFactory(
             ConfigurationServiceClientCredentialFactory(_BotConfiguration(config)), timeout=config.token_timeout)
         self.auth = ConfigurationBotFrameworkAuthentication(_BotConfiguration(config),

@@ -4,8 +4,8 @@ MSAL only talks HTTPS to the authority botframework gives it (https://login.micr
 so nothing in the bot is pointed anywhere else: the tests set HTTPS_PROXY to `LoginProxy`, which answers CONNECT
 for login.microsoftonline.com:443 by piping to `LoginServer` (real TLS, with a certificate for that host name that
 REQUESTS_CA_BUNDLE makes trusted), and refuses every other host. The server answers the tenant's OpenID
-configuration the instance discovery (host aliases) and the client-credentials token request like Azure AD does, and records
-the token requests.
+configuration, the instance discovery (host aliases) and the client-credentials token request like Azure AD does,
+and records the token requests.
 """
 
 from __future__ import annotations
