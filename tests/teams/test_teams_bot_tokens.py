@@ -16,7 +16,7 @@ from adapters.teams.config import TeamsConfig
 from tests.fakes import MemoryStore
 from tests.teams import teams_activities as A
 from tests.teams.login_server import LoginProxy, LoginServer, write_certificate
-from tests.teams.test_teams_auth_keys import (CHANNEL_METADATA, _rsa_key, _token, hanging_proxy,  # noqa: F401
+from tests.teams.test_teams_auth_keys import (CHANNEL_METADATA, _token, hanging_proxy,  # noqa: F401 - fixtures
                                               key_server)
 from tests.teams.test_teams_security import APP_ID
 
