@@ -97,7 +97,9 @@ class TokenSource:
         return token
 
     def refresh_soon(self) -> None:
-        """Start a background fetch unless one is running."""
+        """Start a background fetch unless one is running or the last one failed moments ago."""
+        if time.monotonic() - self.failed_at < RETRY_AFTER_FAILURE:
+            return
         if self._fetch is None or self._fetch.done():
             self._start()
 

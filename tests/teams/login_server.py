@@ -49,6 +49,7 @@ class LoginServer:
     cert: Path
     key: Path
     expires_in: int = 3599
+    refuse: bool = False  # answer token requests as Azure AD answers a wrong client secret
     token_requests: list[dict[str, str]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
     port: int = 0
@@ -94,6 +95,9 @@ class LoginServer:
         self.token_requests.append({"tenant": request.match_info["tenant"], **{k: str(v) for k, v in form.items()}})
         if form.get("grant_type") != "client_credentials":
             return web.json_response({"error": "unsupported_grant_type"}, status=400)
+        if self.refuse:
+            return web.json_response({"error": "invalid_client", "error_description": "AADSTS7000215: Invalid client "
+                                      "secret provided.", "error_codes": [7000215]}, status=401)
         return web.json_response({"token_type": "Bearer", "expires_in": self.expires_in, "ext_expires_in": 3599,
                                   "access_token": f"local-token-{len(self.token_requests)}"})
 

@@ -101,10 +101,13 @@ async def test_while_the_token_endpoint_hangs_the_server_answers_and_the_turn_fa
     store = MemoryStore()
     bot, signing_key = await _authenticated_bot(start_bot, key_server, _config(timeout), store)
     caplog.set_level(logging.INFO, logger="adapters")
-    began = time.perf_counter()
     assert (await _post(bot, signing_key, connector, "orders query slow")).status == 200
-    await asyncio.sleep(0.1)
+    deadline = time.monotonic() + 5
+    while not bot.endpoint.credentials.sources and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)  # the turn starts in the background, just after the acknowledgement
+    began = time.perf_counter()
     (source,) = bot.endpoint.credentials.sources.values()
+    await asyncio.sleep(0.05)
     assert source.fetches == 1 and not source._fetch.done()  # the token request is hanging in the proxy
     while time.perf_counter() - began < 0.8 * timeout:
         t = time.perf_counter()
@@ -115,7 +118,7 @@ async def test_while_the_token_endpoint_hangs_the_server_answers_and_the_turn_fa
         assert time.perf_counter() - t < FAST
     await bot.endpoint.drain(timeout=10)
     elapsed = time.perf_counter() - began
-    assert timeout <= elapsed < timeout + 1.5, elapsed
+    assert 0.8 * timeout <= elapsed < timeout + 1.5, elapsed
     assert source.fetches == 1  # every turn waited on the one fetch; then they failed at once
     assert connector.requests == []  # nothing went out without a token
     failed = [r for r in caplog.records if r.getMessage() == "teams turn failed"]
@@ -124,3 +127,31 @@ async def test_while_the_token_endpoint_hangs_the_server_answers_and_the_turn_fa
     warning = next(r for r in caplog.records if r.getMessage() == "bot framework access token could not be obtained")
     assert warning.error in ("timeout", "ProxyError", "ConnectionError", "ReadTimeout", "ConnectTimeout")
     assert PASSWORD not in caplog.text
+
+
+async def test_a_refused_token_request_fails_at_once_and_is_not_repeated_for_a_few_seconds(login, caplog):
+    login.refuse = True
+    tenant = "7f3c1d52-0c41-4f0e-9a55-2f1b8e1f7a10"  # SingleTenant: MICROSOFT_APP_TENANT_ID decides the authority
+    factory = BotTokenCredentialsFactory(PasswordServiceClientCredentialFactory(APP_ID, PASSWORD, tenant), timeout=5)
+    caplog.set_level(logging.INFO, logger="adapters")
+    try:
+        credentials = await factory.create_credentials(
+            APP_ID, AuthenticationConstants.TO_CHANNEL_FROM_BOT_OAUTH_SCOPE,
+            AuthenticationConstants.TO_CHANNEL_FROM_BOT_LOGIN_URL_PREFIX, True)
+        with pytest.raises(BotTokenUnavailable, match="invalid_client"):
+            await credentials.source.get()
+        began = time.perf_counter()
+        with pytest.raises(BotTokenUnavailable, match="moments ago"):
+            await credentials.source.get()
+        with pytest.raises(BotTokenUnavailable):
+            credentials.get_access_token()  # the synchronous SDK path never calls out on the loop
+        assert time.perf_counter() - began < FAST
+        await asyncio.sleep(0.2)  # room for a stray background fetch to show up
+        assert [r["tenant"] for r in login.token_requests] == [tenant]
+        warning = next(r for r in caplog.records
+                       if r.getMessage() == "bot framework access token could not be obtained")
+        assert warning.error == "invalid_client" and "AADSTS7000215" in warning.detail
+        assert warning.authority == f"https://login.microsoftonline.com/{tenant}"
+        assert PASSWORD not in caplog.text
+    finally:
+        await factory.close()
