@@ -98,12 +98,11 @@ class TokenSource:
 
     def refresh_soon(self) -> None:
         """Start a background fetch unless one is running or the last one failed moments ago."""
-        if time.monotonic() - self.failed_at < RETRY_AFTER_FAILURE:
-            return
-        if self._fetch is None or self._fetch.done():
+        if time.monotonic() - self.failed_at >= RETRY_AFTER_FAILURE:
             self._start()
 
     def _start(self) -> asyncio.Task:
+        """The fetch in flight, or a new one."""
         if self._fetch is None or self._fetch.done():
             self._fetch = asyncio.get_running_loop().create_task(self._refresh(), name="bot-token-fetch")
         return self._fetch
