@@ -27,6 +27,8 @@ class TeamsConfig:
     send_backoff: float = 0.5
     # Seconds between typing indicators while an answer is being prepared.
     typing_interval: float = 3.0
+    # Seconds a reply waits at most for the bot's own access token from Azure AD (adapters/teams/bot_tokens.py).
+    token_timeout: float = 10.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> TeamsConfig:

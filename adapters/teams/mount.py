@@ -5,6 +5,8 @@
   authentication step runs here, before the adapter, and its failures are mapped to 401).
 - The token signing keys are fetched in the background (adapters/teams/keys.py): a request never waits on the
   network; before any keys were obtained, token checks answer 503 at once.
+- The bot's own access token for its replies is fetched off the loop with a deadline, cached and refreshed ahead
+  of expiry (adapters/teams/bot_tokens.py); a reply that gets no token fails the turn instead of hanging.
 - Without an app id the endpoint answers 503 with the reason, unless TEAMS_DEV_UNAUTHENTICATED=1 is set for
   local testing; then only serviceUrls resolving to loopback are answered, since an unauthenticated bot would
   otherwise POST wherever any caller told it to (SSRF).
@@ -27,12 +29,14 @@ import secrets
 
 from aiohttp import web
 from botbuilder.core import TurnContext, serializer_helper
-from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+from botbuilder.integration.aiohttp import (CloudAdapter, ConfigurationBotFrameworkAuthentication,
+                                            ConfigurationServiceClientCredentialFactory)
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult
 from requests import RequestException  # botframework fetches the token signing keys with requests
 
 from adapters.inbox import Inbox
+from adapters.teams.bot_tokens import BotTokenCredentialsFactory
 from adapters.teams.config import TeamsConfig
 from adapters.teams.handler import CLAIMED, REPLAYED, ConsultantBot, event_key
 from adapters.teams.keys import KeysUnavailable, SigningKeys
@@ -69,7 +73,11 @@ def _problem(status: int, message: str) -> web.Response:
 class TeamsEndpoint:
     def __init__(self, app: App, config: TeamsConfig) -> None:
         self.config = config
-        self.auth = ConfigurationBotFrameworkAuthentication(_BotConfiguration(config))
+        # The bot's own tokens, for its replies, are fetched off the event loop with a deadline (bot_tokens.py).
+        self.credentials = BotTokenCredentialsFactory(
+            ConfigurationServiceClientCredentialFactory(_BotConfiguration(config)), timeout=config.token_timeout)
+        self.auth = ConfigurationBotFrameworkAuthentication(_BotConfiguration(config),
+                                                            credentials_factory=self.credentials)
         self.adapter = CloudAdapter(self.auth)
         self.adapter.on_turn_error = self._on_turn_error
         self.bot = ConsultantBot(app, config)
@@ -232,6 +240,7 @@ class TeamsEndpoint:
         await self.drain(SHUTDOWN_GRACE)
         if self.keys:
             await self.keys.close()
+        await self.credentials.close()
 
 
 TEAMS_KEY = web.AppKey("teams_endpoint", TeamsEndpoint)
