@@ -40,3 +40,15 @@ def test_every_curriculum_id_exists_in_its_area_folder():
     misplaced = [i for area, ids in CURRICULUM.items() for i in ids.split()
                  if notes[i].area != area or notes[i].path.parent.name != area]
     assert misplaced == []
+
+
+def test_every_packaged_question_declares_what_it_asks_and_symptoms_are_known():
+    from bot.config import PACKAGED_KNOWLEDGE_DIR
+    from bot.consult.vocabulary import SYMPTOMS
+    from bot.knowledge.notes import load_notes
+
+    notes = load_notes(PACKAGED_KNOWLEDGE_DIR)
+    bare = [f"{n.id}: {q.text[:60]}" for n in notes for q in n.questions if not q.asks]
+    assert bare == []
+    declared = {s for n in notes for s in n.symptoms}
+    assert declared == set(SYMPTOMS), "every symptom the case model recognises has a note that explains it"
