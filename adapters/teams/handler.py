@@ -218,6 +218,17 @@ class ConsultantBot(ActivityHandler):
 
     # --- card submits (feedback) ----------------------------------------------------------------------------
 
+    async def _record_feedback(self, activity: Activity, answer_id: str, value: str) -> bool:
+        """Store a 👍/👎 from a card (a message submit or an invoke); False when the store refused it."""
+        message = read_message(activity)
+        try:
+            await self.store.add_feedback(answer_id, message.user or "unknown", value, PLATFORM)
+        except StoreError as exc:
+            log.warning("teams feedback not stored", extra={"answer_id": answer_id, "error": str(exc)})
+            return False
+        log.info("teams feedback", extra={"answer_id": answer_id, "value": value, "tenant": message.tenant})
+        return True
+
     async def _on_submit(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
         parsed = parse_feedback(activity.value)
@@ -227,13 +238,8 @@ class ConsultantBot(ActivityHandler):
         if not await self._claim(activity, turn_context):
             return
         answer_id, value = parsed
-        message = read_message(activity)
-        try:
-            await self.store.add_feedback(answer_id, message.user or "unknown", value, PLATFORM)
-        except StoreError as exc:
-            log.warning("teams feedback not stored", extra={"answer_id": answer_id, "error": str(exc)})
+        if not await self._record_feedback(activity, answer_id, value):
             return
-        log.info("teams feedback", extra={"answer_id": answer_id, "value": value, "tenant": message.tenant})
         await self.sender.send(turn_context, markdown_message(FEEDBACK_THANKS[value]))
 
     # --- Universal Actions (Action.Execute) ---------------------------------------------------------------------
@@ -260,11 +266,7 @@ class ConsultantBot(ActivityHandler):
         if parsed is None:  # well-formed, just not ours: declined (501) as botbuilder does
             return await super().on_invoke_activity(turn_context)
         answer_id, vote = parsed
-        message = read_message(activity)
-        try:
-            await self.store.add_feedback(answer_id, message.user or "unknown", vote, PLATFORM)
-        except StoreError as exc:
-            log.warning("teams feedback not stored", extra={"answer_id": answer_id, "error": str(exc)})
+        if not await self._record_feedback(activity, answer_id, vote):
             return card_invoke_response("Sorry, I couldn't record that feedback right now.", error=True)
         return card_invoke_response(FEEDBACK_THANKS[vote], error=False)
 

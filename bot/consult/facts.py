@@ -131,7 +131,7 @@ _VERSION = re.compile(
     r"(?i)(?:postgres(?:ql)?|pg|mysql|mariadb|sqlite|mongo(?:db)?)\s*(?:version\s*)?v?(\d{1,2}(?:\.\d{1,2})?)"
     r"(?![\d.]*\s*(?:%|ms|s\b|gb|mb|rows|connections))")
 SCALE: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I) for name, pattern in {
-    "pods": rf"\b(?:hpa[^.\n]{{0,30}}?)?\b\d+\s*(?:-|to|–)?\s*\d*\s*(?:k8s |app |api |web )?(?:pods?|replicas?|instances?|dynos?|containers?|nodes?|ecs tasks?|vms?|servers?)\b",
+    "pods": r"\b(?:hpa[^.\n]{0,30}?)?\b\d+\s*(?:-|to|–)?\s*\d*\s*(?:k8s |app |api |web )?(?:pods?|replicas?|instances?|dynos?|containers?|nodes?|ecs tasks?|vms?|servers?)\b",
     "workers": r"\b\d+\s*(?:gunicorn |uvicorn |puma |unicorn |celery |sidekiq |rq |php-fpm |node )?(?:workers?|processes|procs|threads|concurrency)\b(?:\s*(?:each|per (?:pod|instance|container|dyno|node)))?",
     "pool_size": r"\b(?:pool[_ ]?size|pool of|pool (?:is|=|:)|maximumPoolSize|max_?pool(?:_?size)?|connection_limit|pool max(?:imum)?|max:)\s*(?:=|:|is|of|to|at|set to)?\s*\d+\b|\b\d+\s*connections? (?:per|in (?:the|each)|each) (?:pool|process|worker|pod)\b",
     "max_connections": r"\bmax_connections\s*(?:=|:|is|of|at|set to)?\s*\d+\b|\b\d+\s*max[_ ]connections\b|\bconnection limit (?:of |is )?\d+\b",

@@ -144,7 +144,7 @@ def drop_database(ck, stmt: ir.DropDatabase) -> None:
     names = ", ".join(stmt.names)
     ck.emit("drop-database", stmt, None, None, names,
             f"{what} {names} at line {stmt.line} destroys everything in it.",
-            f"-- remove this statement from the migration; drop unused objects one by one in a reviewed release")
+            "-- remove this statement from the migration; drop unused objects one by one in a reviewed release")
 
 
 def update(ck, stmt: ir.Update) -> None:
