@@ -125,7 +125,8 @@ def _shorten(text: str, tokens: int, counter: TokenCounter) -> str:
     return text[:low] + marker
 
 
-_MARKER_LINE = re.compile(r"^\s*(?:#+\s*)?\**\s*QUESTIONS:?\s*\**\s*$")
+# Models do not always keep the exact spelling: "Questions:", "### Questions" and "**QUESTIONS:**" all count.
+_MARKER_LINE = re.compile(r"^\s*(?:#+\s*)?\**\s*questions\s*:?\s*\**\s*:?\s*$", re.I)
 
 
 def is_marker(line: str) -> bool:
@@ -157,7 +158,7 @@ class QuestionFilter:
 
     @staticmethod
     def _may_be_marker(line: str) -> bool:
-        return QUESTIONS_MARKER.startswith(re.sub(r"[\s#*]", "", line))
+        return QUESTIONS_MARKER.startswith(re.sub(r"[\s#*]", "", line).upper())
 
     async def feed(self, piece: str) -> None:
         for i, segment in enumerate(piece.split("\n")):

@@ -98,3 +98,18 @@ async def test_no_request_exceeds_the_prompt_budget(retriever):
             assert sum(counter.count(m["content"]) + 4 for m in request["messages"]) <= 4000
     first = server.requests[0]["messages"][0]["content"]
     assert "The first " in first and ", by rule: " in first, "findings become the top ones plus counts"
+
+
+@pytest.mark.parametrize("marker", ["QUESTIONS:", "Questions:", "### Questions", "**Questions:**"])
+async def test_the_question_block_is_found_however_the_model_spells_its_heading(retriever, marker):
+    answer = ANSWER.replace("QUESTIONS:", marker)
+    async with FakeOpenAIServer(Scripted(text=answer)) as server:
+        engine = engine_for(server, retriever)
+        pieces: list[str] = []
+
+        async def sink(piece: str) -> None:
+            pieces.append(piece)
+
+        reply = await engine.handle(inbound(MESSAGE), on_token=sink)
+    assert "".join(pieces) == reply.text and "questions" not in reply.text.lower()
+    assert reply.questions[0] == "What is max_connections on the server?"
