@@ -138,7 +138,7 @@ def diagnose(case: Case, text: str, results: list[ScoredNote], retriever: Retrie
         if (note := retriever.get(note_id)) and note not in causes:
             causes.append(note)
     if continuing:
-        lead_symptom = next((s for s in _ordered(current) if causes and s in causes[0].symptoms), None)
+        lead_symptom = next((s for s in _ordered(case.symptoms) if causes and s in causes[0].symptoms), None)
         current = []
     for symptom in _ordered(current):
         if symptom in GENERIC and causes:

@@ -148,9 +148,20 @@ SCALE: dict[str, re.Pattern[str]] = {name: re.compile(pattern, re.I) for name, p
 _ISOLATION = re.compile(r"\b(read committed|repeatable read|serializable|read uncommitted|snapshot isolation)\b", re.I)
 
 
+# "we don't use pgbouncer", "no Redis yet", "without Kafka": a named thing the team does not have.
+_NEGATED = re.compile(r"\b(?:don'?t|do not|doesn'?t|does not|aren'?t|are not|not|never|no longer)\s+(?:\w+\s+){0,2}?"
+                      r"(?:use|using|used|run|running|have|having)\s+(?:a\s+|an\s+|any\s+)?$|\b(?:no|without)\s+$", re.I)
+
+
 def _first(table: Table, text: str) -> str | None:
-    hits = [(m.start(), name) for pattern, name in table if (m := pattern.search(text))]
-    return min(hits)[1] if hits else None
+    """The first thing of this kind the message names; "no X" when it only says it does not use X."""
+    hits, negated = [], []
+    for pattern, name in table:
+        for m in pattern.finditer(text):
+            (negated if _NEGATED.search(text[max(0, m.start() - 40):m.start()]) else hits).append((m.start(), name))
+    if hits:
+        return min(hits)[1]
+    return f"no {min(negated)[1]}" if negated else None
 
 
 def _said(match: re.Match[str]) -> str:

@@ -19,7 +19,7 @@ _STACK_WORDS = {"go", "golang", "python", "node", "java", "kotlin", "ruby", "php
 _ADDED = re.compile(r"\badded\s+(?:the\s+|their\s+|its\s+)?([a-z][a-z -]{2,30}?)\s+(?:to|in|into)\s+(?:the|each|every|our)\b", re.I)
 _CLASS = re.compile(r"\b(?:class|model|interface|struct|type)\s+([A-Z][A-Za-z0-9]+)")
 # Event and type names teams write in CamelCase (OrderPlaced, ReservationCreated), and quoted identifiers in code.
-_CAMEL = re.compile(r"\b([A-Z][a-z]+(?:[A-Z][a-z]+)+)\b")
+_CAMEL = re.compile(r"\b([A-Z][a-z]+(?:[A-Z][a-z]+)+)\b(?<!Error)(?<!Exception)(?<!Pool)(?<!Timeout)(?<!Warning)(?<!Failure)")
 _QUOTED = re.compile(r"['\"]([a-z][a-z0-9]*(?:_[a-z0-9]+)+)['\"]")
 _GENERIC = set("""
 a an the our this that api app apps service services data database db query queries table tables endpoint endpoints

@@ -69,7 +69,12 @@ def fit(block: CodeBlock, case: Case) -> float:
             score += 2.0
             continue
         for name in TAG_FIELDS.get(tag, ()):
-            if facts.get(name) and facts[name] not in TAG_VALUES.get(tag, set()):
+            said = facts.get(name, "")
+            if said.startswith("no "):  # "we don't use Celery": only that choice is ruled out
+                if said[3:] in TAG_VALUES.get(tag, set()):
+                    return -1.0
+                continue
+            if said and said not in TAG_VALUES.get(tag, set()):
                 # the team chose something else in this category (another framework, ORM, driver, queue)
                 if not any(TAG_VALUES.get(t, set()) & team_values for t in _tags(block)):
                     return -1.0

@@ -121,3 +121,23 @@ def test_queries_per_row_from_a_count_or_from_the_relations_added():
     case = build_case([], "GET /projects returns 50 projects; since we added each project's members and owner to "
                           "the DTO it went from 80ms to 1.4s")
     assert "= **101** queries" in queries_per_row(case)
+
+
+def test_what_the_team_does_not_use_is_known_too():
+    facts = extract_facts("max_connections is 400, we don't use pgbouncer, no Redis yet; Kafka for events")
+    assert facts["pooler"] == "no PgBouncer" and facts["cache"] == "no Redis" and facts["broker"] == "Kafka"
+    assert extract_facts("PgBouncer in front of Postgres")["pooler"] == "PgBouncer"
+
+
+def test_a_follow_up_that_only_adds_facts_keeps_the_threads_symptom():
+    from bot.config import PACKAGED_KNOWLEDGE_DIR
+    from bot.consult.diagnose import diagnose
+    from bot.knowledge.index import FTS5Retriever
+
+    retriever = FTS5Retriever(PACKAGED_KNOWLEDGE_DIR, None)
+    first = "12 pods, pool_size=10; requests wait for a connection (QueuePool limit reached)"
+    case = build_case([turn("user", first)], "max_connections is 400 on RDS")
+    result = diagnose(case, case.message, retriever.search(case.message), retriever,
+                      previous_type="performance", previous_lead="connection-pooling")
+    assert result.lead.id == "connection-pooling" and result.symptom == "pool-exhausted"
+    assert result.problem_type == "performance" and any("**120**" in line for line in result.derived)
