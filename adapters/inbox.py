@@ -19,6 +19,7 @@ from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bot.bootstrap import App
+from bot.redact import redact_all
 from bot.store.port import InboxItem, StoreError
 
 log = logging.getLogger("adapters.inbox")
@@ -73,13 +74,19 @@ class Inbox:
         self._run_turn: RunTurn | None = None
 
     async def claim(self, key: str, payload: dict[str, Any]) -> bool:
-        return await self.store.claim_turn(key, self.platform, payload, self.owner, self.lease)
+        # Every string is masked: platforms repeat the text in attachments, blocks and card data.
+        return await self.store.claim_turn(key, self.platform, redact_all(payload), self.owner, self.lease)
 
     def spawn(self, key: str, payload: dict[str, Any], item: InboxItem | None = None) -> None:
         assert self._run_turn is not None, "start() the inbox first"
         task = self._spawn(self._after_acks(self._run_turn(key, payload, item)), key)
         self.running[key] = task
-        task.add_done_callback(lambda _t: self.running.pop(key, None))
+
+        def forget(done: asyncio.Task[Any]) -> None:
+            if self.running.get(key) is done:  # a newer attempt of the same key may have replaced it
+                del self.running[key]
+
+        task.add_done_callback(forget)
 
     async def _after_acks(self, turn: Awaitable[None]) -> None:
         admitted = asyncio.get_running_loop().create_future()
@@ -107,6 +114,10 @@ class Inbox:
     async def resume_expired(self) -> int:
         items = await self.store.take_expired_turns(self.platform, self.owner, self.lease, RESUME_BATCH)
         for item in items:
+            if item.key in self.running:
+                # Our own turn, still running (its heartbeat missed while the database was away): keep that one.
+                log.info("an expired lease is our own running turn; not starting it twice", extra={"key": item.key})
+                continue
             log.info(f"resuming a {self.platform.capitalize()} turn whose lease expired",
                      extra={"key": item.key, "attempt": item.attempts, "previous": bool(item.result)})
             self.spawn(item.key, item.payload, item)
@@ -160,6 +171,10 @@ class Inbox:
         left = {key: task for key, task in running.items() if not task.done()}
         if not left:
             return
+        # Stop them before letting go: a released turn may be taken at once, and must not be answered twice.
+        for task in left.values():
+            task.cancel()
+        await asyncio.wait(set(left.values()), timeout=5)
         try:
             await self.store.release_turns(list(left), self.owner)
             log.warning("turns released at shutdown; another process resumes them",
@@ -167,6 +182,3 @@ class Inbox:
         except StoreError as exc:
             log.error("could not release turns at shutdown; they resume when their lease expires",
                       extra={"platform": self.platform, "error": str(exc), "turns": len(left)})
-        for task in left.values():
-            task.cancel()
-        await asyncio.wait(set(left.values()), timeout=5)

@@ -8,6 +8,8 @@ with `@`/`/`, Azure SAS signatures, Slack webhooks and key names in prose, which
 
 from __future__ import annotations
 
+from typing import Any
+
 import re
 
 MASK = "[REDACTED]"
@@ -86,3 +88,14 @@ def redact(text: str) -> str:
     if _AWS_CONTEXT.search(text):
         text = _AWS_SECRET_SHAPE.sub(_label("aws-secret-key"), text)
     return text
+
+
+def redact_all(value: Any) -> Any:
+    """Every string inside a JSON-like value masked (platform payloads repeat the text in attachments and blocks)."""
+    if isinstance(value, str):
+        return redact(value)
+    if isinstance(value, dict):
+        return {k: redact_all(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_all(v) for v in value]
+    return value

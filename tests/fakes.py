@@ -128,15 +128,20 @@ class MemoryStore(Store):
             if row and row[3] == owner and row[2] == "working":
                 row[4] = time.monotonic() + lease
 
-    async def note_turn(self, key: str, result: dict[str, Any]) -> None:
-        self.inbox[key][6].update(result)
+    async def note_turn(self, key: str, result: dict[str, Any], *, owner: str | None = None) -> None:
+        if owner is None or self.inbox[key][3] == owner:
+            self.inbox[key][6].update(result)
 
-    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None) -> None:
+    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None, *,
+                          owner: str | None = None) -> None:
         row = self.inbox[key]
-        row[2], row[4] = state, None
+        if owner is not None and row[3] != owner:
+            return
+        row[2], row[4], row[1] = state, None, None
         row[6].update(result or {})
-        if state == "answered":
-            row[1] = None
+
+    async def backlog(self) -> tuple[int, float]:
+        return sum(1 for row in self.inbox.values() if row[2] in ("received", "working")), 0.0
 
     async def release_turns(self, keys: list[str], owner: str) -> None:
         for key in keys:

@@ -38,7 +38,7 @@ async def test_only_expired_leases_are_taken_and_each_by_one_taker(store):
     assert await store.take_expired_turns("teams", "x", 30) == []
 
 
-async def test_finished_turns_are_never_resumed_and_answered_ones_drop_their_payload(store):
+async def test_finished_turns_are_never_resumed_and_drop_their_payload(store):
     from sqlalchemy import select
 
     from bot.store.tables import processed_events
@@ -57,7 +57,7 @@ async def test_finished_turns_are_never_resumed_and_answered_ones_drop_their_pay
                                               processed_events.c.state, processed_events.c.result))
             rows = {r.key: (r.payload, r.state, r.result) for r in found}
     assert rows["slack:E2"] == (None, "answered", {"answer_ts": "5.5"})
-    assert rows["slack:E2f"] == (PAYLOAD, "failed", {})
+    assert rows["slack:E2f"] == (None, "failed", {}), "no message text is kept once a turn ends"
 
 
 async def test_renewed_leases_do_not_expire_and_released_ones_resume_at_once(store):
@@ -167,3 +167,37 @@ async def test_metrics_show_the_inbox_backlog(sql_store, tmp_path):
     async with TestClient(TestServer(create_web_app(app, mounts=[]))) as client:
         body = await (await client.get("/metrics")).text()
     assert "consultant_inbox_depth 1.0" in body and "consultant_inbox_oldest_pending_seconds" in body
+
+
+
+async def test_only_the_owner_records_the_end_of_a_turn_and_long_keys_work_throughout(store):
+    key = "teams:" + "x" * 400  # activity ids come from the caller
+    await store.claim_turn(key, "teams", PAYLOAD, "a", lease=0.01)
+    await asyncio.sleep(0.05)
+    [taken] = await store.take_expired_turns("teams", "b", 30)
+    await store.finish_turn(key, "answered", owner="a")  # the old owner finishing late changes nothing
+    await store.note_turn(key, {"answer_ts": "1.0"}, owner="a")
+    assert (await store.backlog())[0] == 1, "still b's turn, still working"
+    again = await store.take_expired_turns("teams", "c", 30)
+    assert again == [] and taken.owner == "b"
+    await store.finish_turn(taken.key, "answered", owner="b")
+    await store.renew_leases([key], "b", 30)
+    assert await store.backlog() == (0, 0.0)
+
+
+async def test_every_string_of_a_recorded_payload_is_masked(tmp_path):
+    from adapters.inbox import Inbox
+    from bot.bootstrap import build_app
+    from bot.config import Settings
+    from tests.fakes import FAKE_NOTES, KeywordRetriever
+
+    store = MemoryStore()
+    app = await build_app(Settings.from_env({"CONSULTANT_DATA_DIR": str(tmp_path)}), store=store,
+                          retriever=KeywordRetriever(FAKE_NOTES))
+    secret = "postgres://app:Sup3rS3cret@db/prod and AKIAABCDEFGHIJKLMNOP"
+    activity = {"type": "message", "id": "1", "text": secret,
+                "attachments": [{"contentType": "text/html", "content": f"<div>{secret}</div>"}],
+                "channelData": {"nested": [{"note": secret}]}}
+    assert await Inbox(app, "teams", lambda coro, key: None).claim("teams:k1", {"activity": activity})
+    stored = str(store.inbox["teams:k1"][1])
+    assert "Sup3rS3cret" not in stored and "AKIAABCDEFGHIJKLMNOP" not in stored and "[REDACTED" in stored

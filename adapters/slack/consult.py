@@ -65,8 +65,8 @@ class Turn:
 class TurnRecord:
     """The inbox row of a running turn: what earlier attempts posted, and where this one records its messages."""
 
-    def __init__(self, store: Store, key: str, result: dict[str, Any], attempts: int) -> None:
-        self.store, self.key, self.result, self.attempts = store, key, result, attempts
+    def __init__(self, store: Store, key: str, result: dict[str, Any], attempts: int, owner: str | None = None) -> None:
+        self.store, self.key, self.result, self.attempts, self.owner = store, key, result, attempts, owner
         self.answer_ts: str | None = None
 
     @property
@@ -79,7 +79,7 @@ class TurnRecord:
             self.answer_ts = self.answer_ts or ts
             return
         try:
-            await self.store.note_turn(self.key, {f"{kind}_ts": ts})
+            await self.store.note_turn(self.key, {f"{kind}_ts": ts}, owner=self.owner)
         except StoreError as exc:  # the metadata tag still lets a resumed attempt find the message
             log.warning("could not record a posted Slack message", extra={"key": self.key, "error": str(exc)})
 

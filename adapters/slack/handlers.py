@@ -125,14 +125,16 @@ class SlackHandlers:
         """One turn from its inbox payload (a new event, or one resumed after its owner died); records the end."""
         event, kind, bot_user_id = payload["event"], payload.get("kind", "mention"), payload.get("bot_user_id")
         turn = turn_of(event, payload.get("team") or "", payload.get("event_id"))
-        record = TurnRecord(self.app.store, key, dict(item.result) if item else {}, item.attempts if item else 1)
+        record = TurnRecord(self.app.store, key, dict(item.result) if item else {}, item.attempts if item else 1,
+                            owner=self.app.instance_id)
         if kind == "follow_up":
             answered = await self._follow_up(event, turn, bot_user_id, record)
         else:
             answered = await self.consult.handle(event, turn, kind=kind, bot_user_id=bot_user_id, record=record)
         try:
             await self.app.store.finish_turn(key, "answered" if answered else "failed",
-                                             {"answer_ts": record.answer_ts} if record.answer_ts else None)
+                                             {"answer_ts": record.answer_ts} if record.answer_ts else None,
+                                             owner=self.app.instance_id)
         except StoreError as exc:
             # The lease runs out and the turn is resumed; the thread check finds the tagged answer and stops there.
             log.warning("could not record the end of a Slack turn", extra={"key": key, "error": str(exc)})

@@ -197,7 +197,7 @@ class TeamsEndpoint:
         except Exception:  # noqa: BLE001 - nothing could be sent; the log has the details
             log.exception("teams activity could not be processed", extra={"ref": secrets.token_hex(4), "key": key})
         try:
-            await self.store.finish_turn(key, "answered" if answered else "failed")
+            await self.store.finish_turn(key, "answered" if answered else "failed", owner=self.inbox.owner)
         except StoreError as exc:
             log.warning("could not record the end of a Teams turn", extra={"key": key, "error": str(exc)})
 

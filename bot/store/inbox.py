@@ -11,6 +11,7 @@ each other's rows) and re-runs them.
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -20,12 +21,28 @@ from sqlalchemy.exc import IntegrityError
 from bot.store import tables as t
 from bot.store.port import InboxItem, TurnState
 
+log = logging.getLogger("bot.store")
 UNFINISHED = ("received", "working")
 _events = t.processed_events
 
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def inbox_key(key: str) -> str:
+    """Keys fit the 255-character column the same way in every statement: long ones keep a prefix and a digest."""
+    if len(key) <= 255:
+        return key
+    import hashlib
+
+    return f"{key[:190]}#{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _mine(key: str, owner: str | None):  # noqa: ANN202 - a SQLAlchemy condition
+    """The turn's row, and only while `owner` (when given) still holds it."""
+    where = _events.c.key == inbox_key(key)
+    return where if owner is None else where & (_events.c.owner == owner)
 
 
 class SqlInbox:
@@ -35,7 +52,7 @@ class SqlInbox:
 
     async def claim_turn(self, key: str, platform: str, payload: dict[str, Any], owner: str, lease: float) -> bool:
         now = _now()
-        row = dict(key=key[:255], platform=platform, created_at=now, state="working", payload=payload, owner=owner,
+        row = dict(key=inbox_key(key), platform=platform, created_at=now, state="working", payload=payload, owner=owner,
                    lease_until=now + timedelta(seconds=lease), attempts=1, result={}, updated_at=now)
         if self.engine.dialect.name not in ("sqlite", "postgresql"):  # type: ignore[attr-defined]
             return await self._claim_one(row)
@@ -93,6 +110,7 @@ class SqlInbox:
     async def renew_leases(self, keys: list[str], owner: str, lease: float) -> None:
         if not keys:
             return
+        keys = [inbox_key(k) for k in keys]
         now = _now()
 
         async def renew(conn):  # noqa: ANN001, ANN202
@@ -103,28 +121,36 @@ class SqlInbox:
 
         await self._run(renew)
 
-    async def note_turn(self, key: str, result: dict[str, Any]) -> None:
+    async def note_turn(self, key: str, result: dict[str, Any], *, owner: str | None = None) -> None:
+        where = _mine(key, owner)
+
         async def note(conn):  # noqa: ANN001, ANN202
-            current = (await conn.execute(select(_events.c.result).where(_events.c.key == key))).scalar()
-            await conn.execute(update(_events).where(_events.c.key == key)
+            current = (await conn.execute(select(_events.c.result).where(where))).scalar()
+            await conn.execute(update(_events).where(where)
                                .values(result={**(current or {}), **result}, updated_at=_now()))
 
         await self._run(note)
 
-    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None) -> None:
-        async def finish(conn):  # noqa: ANN001, ANN202
-            current = (await conn.execute(select(_events.c.result).where(_events.c.key == key))).scalar()
-            # An answered turn's payload (message text) is not needed any more; a failed one keeps it for inspection.
-            done = {"payload": None} if state == "answered" else {}
-            await conn.execute(update(_events).where(_events.c.key == key).values(
-                state=state, lease_until=None, result={**(current or {}), **(result or {})}, updated_at=_now(),
-                **done))
+    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None, *,
+                          owner: str | None = None) -> None:
+        where = _mine(key, owner)
 
-        await self._run(finish)
+        async def finish(conn):  # noqa: ANN001, ANN202
+            current = (await conn.execute(select(_events.c.result).where(where))).scalar()
+            # A finished turn's payload (the message) is not needed any more, answered or failed: keep no text.
+            done = await conn.execute(update(_events).where(where).values(
+                state=state, lease_until=None, result={**(current or {}), **(result or {})}, updated_at=_now(),
+                payload=None))
+            return done.rowcount
+
+        if not await self._run(finish) and owner is not None:
+            log.warning("a turn ended after another process took it over; its state is theirs to record",
+                        extra={"key": key, "state": state})
 
     async def release_turns(self, keys: list[str], owner: str) -> None:
         if not keys:
             return
+        keys = [inbox_key(k) for k in keys]
         now = _now()
 
         async def release(conn):  # noqa: ANN001, ANN202

@@ -88,12 +88,15 @@ class Store(ABC):
         """Extend owner's leases on these unfinished turns (a heartbeat while they run)."""
 
     @abstractmethod
-    async def note_turn(self, key: str, result: dict[str, Any]) -> None:
-        """Merge these entries into the turn's result (e.g. the id of a message just posted)."""
+    async def note_turn(self, key: str, result: dict[str, Any], *, owner: str | None = None) -> None:
+        """Merge these entries into the turn's result (e.g. the id of a message just posted); with `owner`, only
+        while that process still holds the turn."""
 
     @abstractmethod
-    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None) -> None:
-        """Mark the turn answered (its payload is dropped) or failed, merging result; its lease ends."""
+    async def finish_turn(self, key: str, state: TurnState, result: dict[str, Any] | None = None, *,
+                          owner: str | None = None) -> None:
+        """Mark the turn answered or failed (its payload is dropped), merging result; its lease ends. With `owner`,
+        only while that process still holds the turn (another may have taken it over)."""
 
     @abstractmethod
     async def release_turns(self, keys: list[str], owner: str) -> None:
