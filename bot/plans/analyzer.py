@@ -46,9 +46,13 @@ def read_plan(text: str, schema_sql: str | None = None) -> PlanResult:
     """Read and judge the first plan in the text; `error` says why when it cannot be read."""
     try:
         plan, nodes = _parse(text)
+        compute_times(plan)
     except PlanReadError as exc:
         return PlanResult(plan=None, error=f"{exc}. {FORMATS_READ}")
-    compute_times(plan)
+    except (ArithmeticError, ValueError, TypeError, KeyError, IndexError, AttributeError, RecursionError) as exc:
+        # A garbled copy (a number cut in half, "1e309", a node without its fields) is unreadable input, not a crash.
+        return PlanResult(plan=None, error=f"the plan is garbled ({type(exc).__name__}: {str(exc)[:80]}). "
+                                           f"{FORMATS_READ}")
     findings = run_rules(plan, schema_sql=schema_sql)
     return PlanResult(plan=plan, findings=findings, hotspots=report.hotspots(plan), nodes=nodes)
 

@@ -134,3 +134,16 @@ def test_the_fk_fix_reads_the_schema_when_one_is_given():
     schema = DATASET.replace("events_account_id_fkey", "fk_owner")
     f = PlanAnalyzer().analyze(renamed, {"schema": schema}).findings[0]
     assert (f["table"], f["column"]) == ("events", "account_id")
+
+
+def test_a_garbled_text_plan_is_unreadable_not_a_crash():
+    broken = text("index_filter.txt").replace("Rows Removed by Filter: ", "Rows Removed by Filter: 12x", 1)
+    analysis = PlanAnalyzer().analyze(broken)  # before the fix: ValueError / OverflowError out of the parser
+    assert analysis.unreadable and "I could not read" in analysis.summary
+
+
+def test_a_json_plan_with_an_absurd_number_is_unreadable_not_a_crash():
+    broken = text("index_filter.json").replace('"Actual Loops": 1', '"Actual Loops": 1e309', 1)
+    assert '1e309' in broken
+    analysis = PlanAnalyzer().analyze(broken)
+    assert analysis.unreadable and "garbled" in analysis.summary
