@@ -87,18 +87,19 @@ class Budgets:
                 return self._refuse(inbound, "tenant_tokens",
                                     "This workspace has used its daily allowance of AI answers "
                                     f"({limits.tenant_tokens_per_day:,} tokens); it resets at midnight UTC.")
-        if limits.tenant_turns_per_hour:
-            used = await self.store.add_usage(TENANT_HOUR, _tenant(inbound), self._hour(), turns=1)
-            if used.turns > limits.tenant_turns_per_hour:
-                return self._refuse(inbound, "tenant_turns",
-                                    f"This workspace has asked {limits.tenant_turns_per_hour:,} questions this "
-                                    "hour, its limit; it resets at the top of the hour.")
+        # The user's own limit first: one person over their limit must not use up everyone else's allowance.
         if limits.user_turns_per_hour:
             used = await self.store.add_usage(USER_HOUR, _user(inbound), self._hour(), turns=1)
             if used.turns > limits.user_turns_per_hour:
                 return self._refuse(inbound, "user_turns",
                                     f"You have asked {limits.user_turns_per_hour:,} questions this hour, your "
                                     "limit; it resets at the top of the hour.")
+        if limits.tenant_turns_per_hour:
+            used = await self.store.add_usage(TENANT_HOUR, _tenant(inbound), self._hour(), turns=1)
+            if used.turns > limits.tenant_turns_per_hour:
+                return self._refuse(inbound, "tenant_turns",
+                                    f"This workspace has asked {limits.tenant_turns_per_hour:,} questions this "
+                                    "hour, its limit; it resets at the top of the hour.")
         return None
 
     async def record_tokens(self, inbound: Inbound, tokens: int) -> None:

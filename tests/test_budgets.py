@@ -117,3 +117,12 @@ async def test_a_database_failure_while_recording_tokens_keeps_the_answer():
     await budgets.record_tokens(ask(), 500)  # logged, not raised
     store.down = False
     assert (await store.usage(TENANT_DAY, "slack:T1", HOUR.replace(hour=0))).tokens == 0
+
+
+async def test_one_user_over_their_limit_does_not_use_up_the_workspace(sql_store):
+    from bot.budgets import BudgetLimits, Budgets
+
+    budgets = Budgets(sql_store, BudgetLimits(user_turns_per_hour=2, tenant_turns_per_hour=5))
+    for _ in range(20):
+        await budgets.admit(ask(user="spammer"))
+    assert await budgets.admit(ask(user="alice")) is None, "alice's first question is within every limit"
