@@ -83,3 +83,20 @@ def test_the_head_read_from_the_files_is_alembics_head():
     from bot.store.migrate import _config, head
 
     assert head() == ScriptDirectory.from_config(_config()).get_current_head()
+
+
+async def test_a_database_migrated_by_a_newer_release_gets_one_clear_line(tmp_path):
+    from sqlalchemy import text
+
+    from bot.store.migrate import behind, upgrade
+    from bot.store.port import StoreError
+    from bot.store.sql import SqlStore
+
+    store = SqlStore.from_url(f"sqlite+aiosqlite:///{tmp_path / 'newer.sqlite3'}")
+    await upgrade(store.engine)
+    async with store.engine.begin() as conn:
+        await conn.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    with pytest.raises(StoreError, match="revision 0099, which this release does not know"):
+        await upgrade(store.engine)
+    assert "deploy the newer release" in await behind(store.engine)
+    await store.close()

@@ -32,8 +32,8 @@ def _config(connection=None):  # noqa: ANN001, ANN202
     return cfg
 
 
-def head() -> str:
-    """The newest revision, read from the version files (importing alembic costs ~0.1 s of every start)."""
+def _revisions() -> tuple[set[str], set[str]]:
+    """(every revision, every revision something builds on), read from the version files without alembic."""
     import re
 
     revisions, parents = set(), set()
@@ -43,8 +43,19 @@ def head() -> str:
             revisions.add(match.group(1))
         if match := re.search(r'^down_revision = "([^"]+)"', source, re.M):
             parents.add(match.group(1))
+    return revisions, parents
+
+
+def head() -> str:
+    """The newest revision, read from the version files (importing alembic costs ~0.1 s of every start)."""
+    revisions, parents = _revisions()
     heads = revisions - parents
     return heads.pop() if len(heads) == 1 else ""
+
+
+def _newer(at: str) -> str:
+    return (f"the database schema is at revision {at}, which this release does not know (a newer release migrated "
+            f"it; this one needs {head()}): deploy the newer release, or restore a backup from before it")
 
 
 def _sqlite_path(engine: AsyncEngine) -> Path | None:
@@ -82,6 +93,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         except Exception:  # noqa: BLE001 - unreachable or odd database: the full path below reports it properly
             pass
     from alembic import command
+    from alembic.util import CommandError
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
 
@@ -97,6 +109,10 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
                 await conn.run_sync(run)
     except (OSError, DBAPIError) as exc:
         raise StoreError(f"cannot migrate the database: {exc.__class__.__name__}: {str(exc).splitlines()[0]}") from exc
+    except CommandError as exc:  # "Can't locate revision …": the schema is ahead of this code
+        at = await current(engine)
+        raise StoreError(_newer(at) if at and at not in _revisions()[0] else f"cannot migrate the database: {exc}") \
+            from exc
 
 
 async def current(engine: AsyncEngine) -> str | None:
@@ -122,4 +138,6 @@ async def behind(engine: AsyncEngine) -> str | None:
         return None
     if at is None:
         return f"the database is not migrated (code needs revision {wanted}); run `consultant db upgrade`"
+    if at not in _revisions()[0]:
+        return _newer(at)
     return f"the database schema is at revision {at}, the code needs {wanted}; run `consultant db upgrade`"
