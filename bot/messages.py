@@ -48,6 +48,8 @@ class Reply:
     answer_id: str | None = None
     # Markdown summary an analyzer produced (e.g. the schema review headline), for adapters that show it first.
     summary: str | None = None
+    # Which analyzer read the message ("schema-review", "explain", "querylog"), when one did.
+    analyzer: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {

@@ -68,16 +68,14 @@ def headline(summary: str, *, with_findings: bool) -> list[str]:
     return [p for p in paragraphs if not _LISTED.match(p)]
 
 
-# What the analysis is, from the engine's headline: a query plan, a query log, or (by default) a schema review.
-_KINDS = (("plan", ("**Query plan", "⚠️ I could not read this query plan")),
-          ("log", ("**Query log", "⚠️ I could not read this query log")))
+# What the analysis is, from the analyzer that produced it: a query plan, a query log, or a schema review.
+_KINDS = {"explain": "plan", "querylog": "log"}
 _INTRO = {"plan": "shared a query plan", "log": "shared a query log", "review": "asked for a schema review"}
 _TITLE = {"plan": "Query plan", "log": "Query log", "review": "Schema review"}
 
 
 def analysis_kind(reply: Reply) -> str:
-    head = (reply.summary or "").lstrip()
-    return next((kind for kind, starts in _KINDS if head.startswith(starts)), "review")
+    return _KINDS.get(reply.analyzer or "", "review")
 
 
 def summary_blocks(reply: Reply, *, user: str, source: str = "") -> list[Block]:

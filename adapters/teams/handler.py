@@ -202,8 +202,9 @@ class ConsultantBot(ActivityHandler):
         last message carries the feedback buttons unless the card already has them."""
         has_card = bool(reply.summary or reply.findings)
         if has_card:
-            card, rest = review_card(reply.summary, reply.findings, reply.answer_id,
-                                     title="Schema review" if review else "Analysis")
+            title = {"explain": "Query plan", "querylog": "Query log", "schema-review": "Schema review"}.get(
+                reply.analyzer or "", "Schema review" if review else "Analysis")
+            card, rest = review_card(reply.summary, reply.findings, reply.answer_id, title=title)
             activity = MessageFactory.attachment(card_attachment(card))
             activity.summary = plain(headline(reply.summary))[:200] or "Review results"
             await self.sender.send(turn_context, activity)

@@ -50,7 +50,6 @@ from bot.store.port import InboxItem, StoreError
 log = logging.getLogger("adapters.teams")
 
 ROUTE = "/api/messages"
-SHUTDOWN_GRACE = 10.0
 DISABLED_REASON = ("Teams is disabled: MICROSOFT_APP_ID is not set. Register the bot in Azure and set "
                    "MICROSOFT_APP_ID and MICROSOFT_APP_PASSWORD, or set TEAMS_DEV_UNAUTHENTICATED=1 for local "
                    "testing with a local connector.")
@@ -72,6 +71,7 @@ def _problem(status: int, message: str) -> web.Response:
 
 class TeamsEndpoint:
     def __init__(self, app: App, config: TeamsConfig) -> None:
+        self.shutdown_grace = app.settings.shutdown_grace
         self.config = config
         # The bot's own tokens, for its replies, are fetched off the event loop with a deadline (bot_tokens.py).
         self.credentials = BotTokenCredentialsFactory(
@@ -236,8 +236,9 @@ class TeamsEndpoint:
                 return
 
     async def close(self, _web_app: web.Application | None = None) -> None:
-        await self.inbox.drain(SHUTDOWN_GRACE)
-        await self.drain(SHUTDOWN_GRACE)
+        grace = self.shutdown_grace  # `serve` has already drained with it; other runners get the same grace here
+        await self.inbox.drain(grace)
+        await self.drain(grace)
         if self.keys:
             await self.keys.close()
         await self.credentials.close()

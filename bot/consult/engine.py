@@ -290,7 +290,8 @@ class Engine:
         reply = Reply(text=answer, problem_type=diagnosis.problem_type, questions=turn.questions,
                       sources=[Source(n.id, n.title) for n in diagnosis.notes],
                       findings=list(turn.analysis.findings) if turn.analysis else [], mode=mode,
-                      summary=turn.analysis.summary if turn.analysis else None)
+                      summary=turn.analysis.summary if turn.analysis else None,
+                      analyzer=turn.analysis.analyzer if turn.analysis else None)
         stored = answer + ("\n\nQuestions:\n" + "\n".join(f"- {q}" for q in turn.questions) if turn.questions else "")
         meta = {"mode": mode, "problem_type": diagnosis.problem_type, "questions": turn.questions, "asks": turn.asks,
                 "sources": [n.id for n in diagnosis.notes], "given": shown, "findings": len(reply.findings),
