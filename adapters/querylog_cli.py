@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from adapters.explain_cli import add_arguments, finding_lines, run_command
+from adapters.evidence_cli import add_arguments, finding_lines, run_command
 
 MAX_LOG_BYTES = 64 * 1024 * 1024
 
