@@ -90,10 +90,6 @@ class Case:
             rows["nouns"] = ", ".join(self.nouns)
         return rows
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"facts": dict(self.facts), "evidence": dict(self.evidence), "symptoms": list(self.symptoms),
-                "nouns": list(self.nouns)}
-
 
 _MULTIPLIER = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mm": 1e6, "million": 1e6, "b": 1e9, "bn": 1e9, "billion": 1e9}
 
@@ -157,10 +153,7 @@ def _read(text: str) -> _Read:
 def _learn(case: Case, text: str) -> list[str]:
     """Add one message's facts, symptoms, nouns and evidence to the case; returns its symptoms."""
     read = _read(text)
-    measured = case.facts.get("measurements")
     case.facts.update(read.facts)
-    if measured:
-        case.facts["measurements"] = measured
     for kind in read.evidence:
         case.evidence.setdefault(kind, EVIDENCE_LABELS[kind])
     for topic in read.ruled_out:

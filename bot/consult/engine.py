@@ -21,7 +21,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
 from bot import metrics
-from bot.analyzers import Analysis, AnalyzerRegistry, condensed_report
+from bot.analyzers import Analysis, Analyzer, AnalyzerRegistry, condensed_report
 from bot.budgets import Budgets, Refusal, TokenTally
 from bot.consult.case import Case, analysis_case_meta, build_case
 from bot.consult.compose import compose_offline
@@ -143,7 +143,8 @@ class Engine:
             return Reply(text=REVIEW_UNAVAILABLE)
         if is_review and not raw.strip():
             return Reply(text=REVIEW_USAGE)
-        if is_review or await self._long_evidence(raw):
+        long_evidence = None if is_review else await self._long_evidence(raw)
+        if is_review or long_evidence:
             # Evidence (a schema, a plan, a log) may be far longer than prose; it has the review's byte cap.
             problem = screen_review(raw, self.settings.max_review_bytes)
         else:
@@ -159,16 +160,16 @@ class Engine:
             metrics.budget_refused(refusal.budget)
         turn = await self._open(inbound, raw, is_review, clock)
         turn.refusal = refusal
-        await self._read(turn, forced=is_review)
+        await self._read(turn, forced=is_review, routed=long_evidence)
         await self._understand(turn)
         await self._diagnose(turn)
         return await self._teach(turn, on_token)
 
-    async def _long_evidence(self, raw: str) -> bool:
-        """A message over the prose limit that an analyzer reads (a pasted or shared plan, log or schema)."""
+    async def _long_evidence(self, raw: str) -> Analyzer | None:
+        """The analyzer that reads a message over the prose limit (a pasted or shared plan, log or schema)."""
         if len(raw) <= self.settings.max_input_chars or len(raw) > self.settings.max_review_bytes:
-            return False
-        return await asyncio.to_thread(self.analyzers.route, raw) is not None
+            return None
+        return await asyncio.to_thread(self.analyzers.route, raw)
 
     async def _forget(self, inbound: Inbound) -> Reply:
         deleted = await self.store.forget_thread(inbound.thread_key)
@@ -199,7 +200,7 @@ class Engine:
 
     # ---- read: evidence goes to its analyzer -----------------------------------------------------------------
 
-    async def _read(self, turn: Consultation, *, forced: bool) -> None:
+    async def _read(self, turn: Consultation, *, forced: bool, routed: Analyzer | None = None) -> None:
         options = {"command": COMMAND_SPELLING.get(turn.inbound.platform, "/" + REVIEW_COMMAND)}
         text = turn.text
         if forced:
@@ -208,7 +209,7 @@ class Engine:
                 text = text[match.end():]
             analyzer = self.analyzers.get(REVIEW_COMMAND)
         else:
-            analyzer = await _maybe_off_loop(self.analyzers.route, text)
+            analyzer = routed or await _maybe_off_loop(self.analyzers.route, text)
         if analyzer is None:
             turn.asked_about = relevant_findings(turn.prose, latest_findings(turn.earlier))
             return

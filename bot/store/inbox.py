@@ -39,6 +39,11 @@ def inbox_key(key: str) -> str:
     return f"{key[:190]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
+def _held(keys: list[str], owner: str):  # noqa: ANN202 - a SQLAlchemy condition
+    """These turns, while `owner` still holds them."""
+    return _events.c.key.in_([inbox_key(k) for k in keys]) & (_events.c.owner == owner)
+
+
 def _mine(key: str, owner: str | None):  # noqa: ANN202 - a SQLAlchemy condition
     """The turn's row, and only while `owner` (when given) still holds it."""
     where = _events.c.key == inbox_key(key)
@@ -110,13 +115,10 @@ class SqlInbox:
     async def renew_leases(self, keys: list[str], owner: str, lease: float) -> None:
         if not keys:
             return
-        keys = [inbox_key(k) for k in keys]
         now = _now()
 
         async def renew(conn):  # noqa: ANN001, ANN202
-            await conn.execute(update(_events)
-                               .where(_events.c.key.in_(keys) & (_events.c.owner == owner)
-                                      & (_events.c.state == "working"))
+            await conn.execute(update(_events).where(_held(keys, owner) & (_events.c.state == "working"))
                                .values(lease_until=now + timedelta(seconds=lease), updated_at=now))
 
         await self._run(renew)
@@ -150,13 +152,10 @@ class SqlInbox:
     async def release_turns(self, keys: list[str], owner: str) -> None:
         if not keys:
             return
-        keys = [inbox_key(k) for k in keys]
         now = _now()
 
         async def release(conn):  # noqa: ANN001, ANN202
-            await conn.execute(update(_events)
-                               .where(_events.c.key.in_(keys) & (_events.c.owner == owner)
-                                      & _events.c.state.in_(UNFINISHED))
+            await conn.execute(update(_events).where(_held(keys, owner) & _events.c.state.in_(UNFINISHED))
                                .values(state="received", owner=None, lease_until=now - timedelta(seconds=1),
                                        updated_at=now))
 
