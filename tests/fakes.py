@@ -11,8 +11,7 @@ from typing import Any
 
 from bot.knowledge.port import Note, Question, Retriever, ScoredNote
 from bot.llm.port import LLM, ChatMessage, LLMError, UsageSink
-from bot.store.port import InboxItem, Store, StoreError, ThreadKey, Turn, TurnState, Usage
-from bot.store.sql import new_id
+from bot.store.port import InboxItem, Store, StoreError, ThreadKey, Turn, TurnState, Usage, new_id
 
 
 class FakeLLM(LLM):

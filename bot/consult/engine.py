@@ -37,8 +37,7 @@ from bot.limits import screen, screen_review
 from bot.llm.port import LLM, LLMError
 from bot.messages import Inbound, Reply, Source
 from bot.redact import redact
-from bot.store.port import Store, Turn
-from bot.store.sql import new_id
+from bot.store.port import Store, Turn, new_id
 
 log = logging.getLogger("bot.consult.engine")
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -10,6 +12,11 @@ from typing import Any, Literal
 from bot.errors import ConsultantError
 
 ThreadKey = tuple[str, str, str, str]  # (platform, tenant, channel, thread)
+
+
+def new_id() -> str:
+    """Time-ordered ids, so turns created within the same clock tick still sort in insertion order."""
+    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
 @dataclass(frozen=True)

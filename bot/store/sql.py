@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import secrets
 import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
@@ -18,15 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import tables as t
 from bot.store.inbox import SqlInbox
-from bot.store.port import Store, StoreError, ThreadKey, Turn, Usage
+from bot.store.port import Store, StoreError, ThreadKey, Turn, Usage, new_id
 
 THREAD_CACHE_SECONDS = 3600.0
 _UNREACHABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
-
-
-def new_id() -> str:
-    """Time-ordered ids, so turns created within the same clock tick still sort in insertion order."""
-    return f"{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
 def _now() -> datetime:
