@@ -19,7 +19,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.store import tables as t
-from bot.store.port import InboxItem, TurnState
+from bot.store.port import InboxItem, TurnState, inbox_key
 
 log = logging.getLogger("bot.store")
 UNFINISHED = ("received", "working")
@@ -28,15 +28,6 @@ _events = t.processed_events
 
 def _now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def inbox_key(key: str) -> str:
-    """Keys fit the 255-character column the same way in every statement: long ones keep a prefix and a digest."""
-    if len(key) <= 255:
-        return key
-    import hashlib
-
-    return f"{key[:190]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _held(keys: list[str], owner: str):  # noqa: ANN202 - a SQLAlchemy condition

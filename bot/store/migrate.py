@@ -13,10 +13,12 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
-
-from sqlalchemy.ext.asyncio import AsyncEngine
+from typing import TYPE_CHECKING
 
 from bot.store.port import StoreError
+
+if TYPE_CHECKING:  # the console's sqlite3 store reads revisions here without importing SQLAlchemy
+    from sqlalchemy.ext.asyncio import AsyncEngine
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 # pg_advisory locks are keyed by one bigint; this one is "consultant migrations" to every replica of this app.
@@ -133,6 +135,11 @@ async def behind(engine: AsyncEngine) -> str | None:
         at = await current(engine)
     except (OSError, DBAPIError) as exc:
         raise StoreError(f"cannot read the schema revision: {exc.__class__.__name__}") from exc
+    return explain_revision(at)
+
+
+def explain_revision(at: str | None) -> str | None:
+    """Why a database at revision `at` (None: never migrated) cannot be used by this code, or None at head."""
     wanted = head()
     if at == wanted:
         return None

@@ -12,11 +12,24 @@ from typing import Any, Literal
 from bot.errors import ConsultantError
 
 ThreadKey = tuple[str, str, str, str]  # (platform, tenant, channel, thread)
+# Thread ids never change once created, so stores cache the natural-key lookup per process; for an hour only,
+# because another replica's retention purge may delete a thread idle for longer than a day.
+THREAD_CACHE_SECONDS = 3600.0
+INBOX_KEY_LENGTH = 255
 
 
 def new_id() -> str:
     """Time-ordered ids, so turns created within the same clock tick still sort in insertion order."""
     return f"{time.time_ns():016x}{secrets.token_hex(8)}"
+
+
+def inbox_key(key: str) -> str:
+    """Keys fit the 255-character column the same way in every statement: long ones keep a prefix and a digest."""
+    if len(key) <= INBOX_KEY_LENGTH:
+        return key
+    import hashlib
+
+    return f"{key[:190]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 @dataclass(frozen=True)

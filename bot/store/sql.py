@@ -17,9 +17,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import tables as t
 from bot.store.inbox import SqlInbox
-from bot.store.port import Store, StoreError, ThreadKey, Turn, Usage, new_id
+from bot.store.port import THREAD_CACHE_SECONDS, Store, StoreError, ThreadKey, Turn, Usage, inbox_key, new_id
 
-THREAD_CACHE_SECONDS = 3600.0
 _UNREACHABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
 
 
@@ -97,8 +96,6 @@ class SqlStore(SqlInbox, Store):
         # On PostgreSQL, claims (what an ack waits on) get connections of their own, so an ack never queues for a
         # pooled connection behind the turns in flight.
         self.claim_engine = claim_engine
-        # Thread ids never change once created, so the natural-key lookup is cached per process; for an hour
-        # only, because another replica's retention purge may delete a thread idle for longer than a day.
         self._thread_ids: dict[ThreadKey, tuple[str, float]] = {}
         self._schema_current = False
         # SQLite has one writer at a time; concurrent transactions in this process would otherwise meet in SQLite's
@@ -205,7 +202,7 @@ class SqlStore(SqlInbox, Store):
 
     async def claim_event(self, key: str, platform: str) -> bool:
         async def claim(conn):  # noqa: ANN001, ANN202
-            await conn.execute(insert(t.processed_events).values(key=key[:255], platform=platform, created_at=_now()))
+            await conn.execute(insert(t.processed_events).values(key=inbox_key(key), platform=platform, created_at=_now()))
 
         try:
             await self._run(claim)
