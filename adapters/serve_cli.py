@@ -48,7 +48,7 @@ async def _run(host: str, port: int) -> None:
     from bot.bootstrap import build_app
 
     log = logging.getLogger("adapters.server")
-    app = await build_app(migrate=True)
+    app = await build_app(migrate=True, serving=True)
     await app.store.ping()  # connections are open before the first ack needs one
     settings = app.settings
     web_app = create_web_app(app)

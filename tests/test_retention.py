@@ -17,6 +17,7 @@ from bot.consult.engine import Engine
 from bot.messages import Inbound
 from bot.retention import purge_older_than
 from bot.store import tables as t
+from bot.store.sql import SqlStore
 from tests.fakes import FAKE_NOTES, KeywordRetriever, MemoryStore
 
 NOW = datetime.now(timezone.utc)
@@ -107,8 +108,11 @@ async def _seed_old_and_new(tmp_path) -> None:  # noqa: ANN001
     app = await build_app(Settings.from_env(_env(tmp_path)), retriever=KeywordRetriever(FAKE_NOTES))
     for name in ("old", "new"):
         await _conversation(app.store, ("console", "local", "cli", name))
-    await _age(app.store, await app.store.find_thread(("console", "local", "cli", "old")), OLD)
+    old = await app.store.find_thread(("console", "local", "cli", "old"))
     await app.close()
+    rows = SqlStore.from_url(_env(tmp_path)["DATABASE_URL"])  # the console wrote with sqlite3; age through SQLAlchemy
+    await _age(rows, old, OLD)
+    await rows.close()
 
 
 def _messages(tmp_path) -> int:  # noqa: ANN001
