@@ -36,16 +36,13 @@ def lap(name):
 import asyncio
 from adapters.console.ask import local_inbound
 lap("import the ask path (bootstrap, engine, store)")
-from bot.bootstrap import build_analyzers, build_app, build_retriever
+from bot.bootstrap import build_app, build_retriever, open_store
 from bot.config import Settings
-from bot.store.migrate import upgrade
-from bot.store.sql import SqlStore
 
 async def main():
     settings = Settings.from_env()
-    store = SqlStore.from_url(settings.database_url)
-    await upgrade(store.engine)
-    lap("database migration check (alembic)")
+    store = await open_store(settings)
+    lap("open the store (schema revision check)")
     retriever = build_retriever(settings)
     lap("knowledge index load (notes parsed, index opened)")
     app = await build_app(settings, store=store, retriever=retriever, migrate=False)
