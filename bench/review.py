@@ -151,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
         for dialect in ("mysql", "sqlite"):
             ours = [_time(review + ["--dialect", dialect, str(one)], env) for _ in range(args.runs + 1)][1:]
             results.append(report_one(f"consultant review --dialect {dialect}", ours, squawk_one, "squawk (postgres)"))
+        # The floor of any review that parses with sqlglot: the interpreter plus sqlglot's own import.
+        floor = [_time([sys.executable, "-c", "import sqlglot"], env) for _ in range(args.runs + 1)][1:]
+        label = 'python -c "import sqlglot" (floor)'
+        print(f"  {label:<34} {_ms(floor)}")
         mysql_dump, pg_twin = CORPUS / "sakila-mysql.sql", CORPUS / "sakila-postgres.sql"
         if mysql_dump.exists() and pg_twin.exists():
             ours, theirs = pair(review + [str(mysql_dump)], lint + [str(pg_twin)], env, args.runs)
