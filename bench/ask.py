@@ -44,7 +44,7 @@ async def main():
     store = await open_store(settings)
     lap("open the store (schema revision check)")
     retriever = build_retriever(settings)
-    lap("knowledge index load (notes parsed, index opened)")
+    lap("knowledge index load (notes from its snapshot, index opened)")
     app = await build_app(settings, store=store, retriever=retriever, migrate=False)
     lap("analyzers and engine")
     await app.engine.handle(local_inbound("bench-ask", sys.argv[1]))

@@ -31,6 +31,7 @@ import time
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
+from bot.knowledge import snapshot
 from bot.knowledge.notes import SourceFile, knowledge_dirs, notes_from_sources, read_sources
 from bot.knowledge.port import Note, Retriever, ScoredNote
 from bot.knowledge.query import Term, Vocabulary, build_terms, fts_query
@@ -38,7 +39,7 @@ from bot.knowledge.query import Term, Vocabulary, build_terms, fts_query
 log = logging.getLogger(__name__)
 
 # Bump when the schema, tokenizer, weights or stored column text change: it is part of the content hash.
-INDEX_VERSION = "5"
+INDEX_VERSION = "6"
 TOKENIZER = "porter unicode61"
 SYMPTOMS_SECTION = "When this applies"
 KEY_COLUMNS: tuple[str, ...] = ("title", "aliases", "tags", "summary")
@@ -278,25 +279,28 @@ class FTS5Retriever(Retriever):
             if sources is None:
                 sources = read_sources(self._dirs)
             digest = content_hash(sources)
-            self._set_notes(notes_from_sources(sources))
             old = self._conn
-            self._conn, self.index_path = self._open_or_build(digest)
+            self._conn, self.index_path = self._open_or_build(digest, sources)
             self.hash, self._signature, self._checked_at = digest, signature, time.monotonic()
             if old is not None:
                 old.close()
 
-    def _open_or_build(self, digest: str) -> tuple[sqlite3.Connection, Path | None]:
+    def _open_or_build(self, digest: str, sources: list[SourceFile]) -> tuple[sqlite3.Connection, Path | None]:
+        """The index for these sources: an existing file (whose snapshot also gives the parsed notes), or a new one
+        built from freshly parsed notes."""
         if self._data_dir is not None:
             path = self._data_dir / f"knowledge-index-{digest[:16]}.sqlite3"
             try:
                 conn = self._open_existing(path, digest)
                 if conn is None:
-                    conn = self._build_file(path, digest)
+                    self._set_notes(notes_from_sources(sources))
+                    conn = self._build_file(path, digest, sources)
                 _prune(self._data_dir, keep=path)
                 return conn, path
             except (OSError, sqlite3.Error) as exc:
                 log.warning("knowledge index not persisted; using an in-memory index",
                             extra={"data_dir": str(self._data_dir), "error": str(exc)})
+        self._set_notes(notes_from_sources(sources))
         return self._build(sqlite3.connect(":memory:", check_same_thread=False), digest), None
 
     def _open_existing(self, path: Path, digest: str) -> sqlite3.Connection | None:
@@ -308,20 +312,27 @@ class FTS5Retriever(Retriever):
             count = conn.execute("SELECT count(*) FROM notes_key").fetchone()[0]
         except sqlite3.Error:
             return None
-        if meta.get("hash") != digest or meta.get("version") != INDEX_VERSION or count != len(self._notes):
+        try:
+            if meta.get("hash") != digest or meta.get("version") != INDEX_VERSION:
+                raise ValueError("another index")
+            notes, vocabulary = snapshot.load(meta["snapshot"], self._dirs)
+            if count != len(notes):
+                raise ValueError("the snapshot does not match the indexed notes")
+        except (ValueError, KeyError, TypeError, IndexError):  # another version, or a damaged file: rebuild it
             conn.close()
             return None
+        self._notes, self._vocab = {n.id: n for n in notes}, vocabulary
         try:
             os.utime(path)  # recency for pruning
         except OSError:
             pass
         return conn
 
-    def _build_file(self, path: Path, digest: str) -> sqlite3.Connection:
+    def _build_file(self, path: Path, digest: str, sources: list[SourceFile]) -> sqlite3.Connection:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
         try:
-            conn = self._build(sqlite3.connect(tmp), digest)
+            conn = self._build(sqlite3.connect(tmp), digest, sources)
             conn.close()
             os.replace(tmp, path)
         finally:
@@ -329,7 +340,8 @@ class FTS5Retriever(Retriever):
                 tmp.unlink()
         return _connect_ro(path)
 
-    def _build(self, conn: sqlite3.Connection, digest: str) -> sqlite3.Connection:
+    def _build(self, conn: sqlite3.Connection, digest: str, sources: list[SourceFile] | None = None) \
+            -> sqlite3.Connection:
         started = time.perf_counter()
         nkey = len(KEY_COLUMNS)
         rows = [(n.id, *_note_columns(n)) for n in self._notes.values()]
@@ -350,6 +362,9 @@ class FTS5Retriever(Retriever):
                 "INSERT INTO meta (key, value) VALUES (?, ?)",
                 [("hash", digest), ("version", INDEX_VERSION), ("notes", str(len(self._notes))), ("built_at", str(time.time()))],
             )
+            if sources is not None:  # a file other starts will open: they take the parsed notes from here
+                conn.execute("INSERT INTO meta (key, value) VALUES ('snapshot', ?)",
+                             (snapshot.dump(list(self._notes.values()), self._vocab, sources),))
         self.builds += 1
         log.info("knowledge index built", extra={"notes": len(self._notes), "ms": round((time.perf_counter() - started) * 1000, 1)})
         return conn

@@ -17,8 +17,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import yaml
-
 from bot.consult.vocabulary import CASE_FIELDS, SYMPTOMS
 from bot.knowledge.port import Note, Question
 
@@ -41,8 +39,6 @@ SECTIONS: tuple[str, ...] = (
     "Further reading",
 )
 SKIPPED_FILES = frozenset({"readme.md"})
-# libyaml's safe loader when PyYAML was built with it: the same documents, parsed about ten times faster.
-_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 
@@ -106,9 +102,13 @@ def split_front_matter(text: str, path: Path) -> FrontMatter:
     if end is None:
         raise NoteError(path, 1, "front matter is not closed by a '---' line")
     fm_text = "\n".join(lines[1:end])
+    # Imported here: a warm start reads the notes from the index's snapshot and never parses YAML.
+    import yaml
+
     try:
         try:
-            data = yaml.load(fm_text, Loader=_SAFE_LOADER)
+            # libyaml's safe loader when PyYAML was built with it: the same documents, parsed ten times faster.
+            data = yaml.load(fm_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
         except yaml.YAMLError:
             data = yaml.safe_load(fm_text)  # broken YAML: the pure-Python parser reports the clearer position
     except yaml.MarkedYAMLError as exc:

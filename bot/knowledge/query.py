@@ -97,6 +97,16 @@ class Vocabulary:
     _deletes: dict[str, set[str]] = field(default_factory=dict)
     _freq: dict[str, int] = field(default_factory=dict)
 
+    def to_json(self) -> dict:
+        return {"words": sorted(self.words), "key_words": sorted(self.key_words),
+                "phrases": sorted(self.phrases), "longest_phrase": self.longest_phrase,
+                "deletes": {key: sorted(words) for key, words in self._deletes.items()}, "freq": self._freq}
+
+    @classmethod
+    def from_json(cls, data: dict) -> Vocabulary:
+        return cls(set(data["words"]), set(data["key_words"]), {tuple(p) for p in data["phrases"]},
+                   data["longest_phrase"], {key: set(words) for key, words in data["deletes"].items()}, data["freq"])
+
     @classmethod
     def build(cls, key_texts: Iterable[str], aliases: Iterable[str], all_texts: Iterable[str], spell_texts: Iterable[str]) -> Vocabulary:
         vocab = cls()

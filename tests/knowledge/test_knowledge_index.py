@@ -94,6 +94,37 @@ def test_index_is_persisted_and_reused_when_nothing_changed(notes_dir, tmp_path)
     assert ids(second.search("pgbouncer", k=1)) == ["connection-pooling"]
 
 
+def _everything(note):  # noqa: ANN001, ANN202 - Note equality leaves sections out
+    return (note, list(note.sections.items()), note.path)
+
+
+def test_a_warm_start_takes_the_parsed_notes_from_the_index_file_unchanged(notes_dir, tmp_path):
+    import shutil
+
+    data = tmp_path / "data"
+    cold = FTS5Retriever(notes_dir, data)
+    warm = FTS5Retriever(notes_dir, data)
+    assert warm.builds == 0
+    assert [_everything(n) for n in warm.notes()] == [_everything(n) for n in cold.notes()]
+    assert warm._vocab == cold._vocab  # spelling correction and phrases behave exactly as after parsing
+    assert warm.terms("conection poolng pgbouncer") == cold.terms("conection poolng pgbouncer")
+    # Another checkout of the same notes shares the index file, and its notes point at its own files.
+    copy = tmp_path / "checkout-2"
+    shutil.copytree(notes_dir, copy)
+    other = FTS5Retriever(copy, data)
+    assert other.builds == 0 and other.index_path == cold.index_path
+    assert all(n.path.is_relative_to(copy) and n.path.is_file() for n in other.notes())
+
+
+def test_an_index_file_with_a_damaged_snapshot_is_rebuilt(notes_dir, tmp_path):
+    data = tmp_path / "data"
+    path = FTS5Retriever(notes_dir, data).index_path
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '{\"notes\": 3}' WHERE key = 'snapshot'")
+    again = FTS5Retriever(notes_dir, data)
+    assert again.builds == 1 and ids(again.search("pgbouncer", k=1)) == ["connection-pooling"]
+
+
 def test_index_is_rebuilt_when_a_note_changes(notes_dir, tmp_path):
     data = tmp_path / "data"
     old = FTS5Retriever(notes_dir, data)
