@@ -23,6 +23,23 @@ def new_id() -> str:
     return f"{time.time_ns():016x}{secrets.token_hex(8)}"
 
 
+class ThreadIdCache:
+    """A store's per-process cache of thread ids by natural key (entries live THREAD_CACHE_SECONDS)."""
+
+    def __init__(self) -> None:
+        self._ids: dict[ThreadKey, tuple[str, float]] = {}
+
+    def get(self, key: ThreadKey) -> str | None:
+        found = self._ids.get(key)
+        return found[0] if found and time.monotonic() - found[1] < THREAD_CACHE_SECONDS else None
+
+    def put(self, key: ThreadKey, thread_id: str) -> None:
+        self._ids[key] = (thread_id, time.monotonic())
+
+    def clear(self) -> None:
+        self._ids.clear()
+
+
 def inbox_key(key: str) -> str:
     """Keys fit the 255-character column the same way in every statement: long ones keep a prefix and a digest."""
     if len(key) <= INBOX_KEY_LENGTH:

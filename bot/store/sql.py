@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
-import time
 from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bot.store import tables as t
 from bot.store.inbox import SqlInbox
-from bot.store.port import THREAD_CACHE_SECONDS, Store, StoreError, ThreadKey, Turn, Usage, inbox_key, new_id
+from bot.store.port import Store, StoreError, ThreadIdCache, ThreadKey, Turn, Usage, inbox_key, new_id
 
 _UNREACHABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
 
@@ -96,7 +95,7 @@ class SqlStore(SqlInbox, Store):
         # On PostgreSQL, claims (what an ack waits on) get connections of their own, so an ack never queues for a
         # pooled connection behind the turns in flight.
         self.claim_engine = claim_engine
-        self._thread_ids: dict[ThreadKey, tuple[str, float]] = {}
+        self._thread_ids = ThreadIdCache()
         self._schema_current = False
         # SQLite has one writer at a time; concurrent transactions in this process would otherwise meet in SQLite's
         # busy handler, which sleeps in growing steps (up to 100 ms each) and made acks under load take seconds.
@@ -136,12 +135,12 @@ class SqlStore(SqlInbox, Store):
             await self._run(create)
         except IntegrityError:  # another process created it first
             return await self.find_thread(key)  # type: ignore[return-value]
-        self._thread_ids[key] = (new, time.monotonic())
+        self._thread_ids.put(key, new)
         return new
 
     async def find_thread(self, key: ThreadKey) -> str | None:
-        if (cached := self._thread_ids.get(key)) and time.monotonic() - cached[1] < THREAD_CACHE_SECONDS:
-            return cached[0]
+        if (cached := self._thread_ids.get(key)) is not None:
+            return cached
         platform, tenant, channel, thread = key
         where = (t.threads.c.platform == platform) & (t.threads.c.tenant == tenant) & (
             t.threads.c.channel == channel) & (t.threads.c.thread == thread)
@@ -151,7 +150,7 @@ class SqlStore(SqlInbox, Store):
 
         found = await self._run(find)
         if found is not None:
-            self._thread_ids[key] = (found, time.monotonic())
+            self._thread_ids.put(key, found)
         return found
 
     async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:

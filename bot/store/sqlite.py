@@ -14,14 +14,13 @@ import asyncio
 import json
 import logging
 import sqlite3
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, TypeVar
 
-from bot.store.port import (THREAD_CACHE_SECONDS, InboxItem, Store, StoreError, ThreadKey, Turn, TurnState, Usage,
+from bot.store.port import (InboxItem, Store, StoreError, ThreadIdCache, ThreadKey, Turn, TurnState, Usage,
                             inbox_key, new_id)
 
 log = logging.getLogger("bot.store")
@@ -61,7 +60,7 @@ class SqliteStore(Store):
         self.path = str(path)
         self._conn: sqlite3.Connection | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite-store")
-        self._thread_ids: dict[ThreadKey, tuple[str, float]] = {}
+        self._thread_ids = ThreadIdCache()
         self._schema_current = False
         self._closed = False
 
@@ -131,17 +130,17 @@ class SqliteStore(Store):
                 (new, *key, _stamp(_now()))))
         except sqlite3.IntegrityError:  # another process created it first
             return await self.find_thread(key)  # type: ignore[return-value]
-        self._thread_ids[key] = (new, time.monotonic())
+        self._thread_ids.put(key, new)
         return new
 
     async def find_thread(self, key: ThreadKey) -> str | None:
-        if (cached := self._thread_ids.get(key)) and time.monotonic() - cached[1] < THREAD_CACHE_SECONDS:
-            return cached[0]
+        if (cached := self._thread_ids.get(key)) is not None:
+            return cached
         row = await self._run(lambda c: c.execute(
             "SELECT id FROM threads WHERE platform = ? AND tenant = ? AND channel = ? AND thread = ?", key).fetchone(),
             write=False)
         if row is not None:
-            self._thread_ids[key] = (row[0], time.monotonic())
+            self._thread_ids.put(key, row[0])
         return row[0] if row else None
 
     async def add_turn(self, thread_id: str, role: str, text: str, meta: dict[str, Any] | None = None) -> str:
