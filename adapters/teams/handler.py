@@ -88,6 +88,10 @@ async def close_connector(turn_context: TurnContext) -> None:
             log.debug("teams connector client close failed", extra={"error": repr(exc)[:200]})
 
 
+class Undelivered(Exception):
+    """Neither the answer nor the apology reached the user (the connector or the bot's token was unavailable)."""
+
+
 class ConsultantBot(ActivityHandler):
     def __init__(self, app: App, config: TeamsConfig, sender: Sender | None = None) -> None:
         self.engine = app.engine
@@ -121,8 +125,10 @@ class ConsultantBot(ActivityHandler):
             text = f"Sorry, my database is unreachable right now, so I couldn't answer. Reference: `{ref}`."
         try:
             await self.sender.send(turn_context, markdown_message(text))
-        except Exception:  # noqa: BLE001
+        except Exception as send_error:  # noqa: BLE001 - the connector, or the bot's own token, is unavailable
             log.exception("teams apology could not be sent", extra={"ref": ref})
+            # The user got nothing: the turn must not be recorded as answered.
+            raise Undelivered(ref) from send_error
 
     async def _claim(self, activity: Activity, turn_context: TurnContext | None = None) -> bool:
         if not activity.id:

@@ -38,7 +38,7 @@ from requests import RequestException  # botframework fetches the token signing 
 from adapters.inbox import Inbox
 from adapters.teams.bot_tokens import BotTokenCredentialsFactory
 from adapters.teams.config import TeamsConfig
-from adapters.teams.handler import CLAIMED, REPLAYED, ConsultantBot, event_key
+from adapters.teams.handler import CLAIMED, REPLAYED, ConsultantBot, Undelivered, event_key
 from adapters.teams.keys import KeysUnavailable, SigningKeys
 from adapters.teams.service_url import Resolver, is_loopback_url, resolve_host, service_url_problem  # noqa: F401 - is_loopback_url re-exported
 from adapters.server import DRAINS_KEY
@@ -105,6 +105,8 @@ class TeamsEndpoint:
 
     async def _on_turn_error(self, turn_context: TurnContext, error: Exception) -> None:
         # The bot apologizes for its own failures; this catches anything that escapes the pipeline.
+        if isinstance(error, Undelivered):
+            raise error  # its apology already failed: no second attempt, the turn is recorded as failed
         await self.bot.apologize(turn_context, error)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
@@ -194,6 +196,8 @@ class TeamsEndpoint:
                 await self.adapter.process_activity(await self.auth.authenticate_request(activity, None),
                                                     activity, logic)
             answered = True
+        except Undelivered as exc:
+            log.warning("teams turn undelivered; recorded as failed", extra={"key": key, "ref": str(exc)})
         except Exception:  # noqa: BLE001 - nothing could be sent; the log has the details
             log.exception("teams activity could not be processed", extra={"ref": secrets.token_hex(4), "key": key})
         try:
@@ -221,6 +225,8 @@ class TeamsEndpoint:
     async def _process(self, auth: AuthenticateRequestResult, activity: Activity) -> None:
         try:
             await self.adapter.process_activity(auth, activity, self.bot.on_turn)
+        except Undelivered as exc:
+            log.warning("teams activity undelivered", extra={"activity_id": activity.id, "ref": str(exc)})
         except Exception:  # noqa: BLE001 - nothing could be sent; the log has the details
             log.exception("teams activity could not be processed", extra={"ref": secrets.token_hex(4),
                                                                           "activity_id": activity.id})

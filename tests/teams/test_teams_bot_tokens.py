@@ -124,6 +124,10 @@ async def test_while_the_token_endpoint_hangs_the_server_answers_and_the_turn_fa
     failed = [r for r in caplog.records if r.getMessage() == "teams turn failed"]
     assert failed and all(isinstance(r.exc_info[1], BotTokenUnavailable) for r in failed)
     assert len(failed) == len([r for r in caplog.records if r.getMessage() == "teams apology could not be sent"])
+    # Nobody got an answer or an apology, so no turn may be recorded as answered.
+    assert store.inbox and {row[2] for row in store.inbox.values()} == {"failed"}
+    assert len([r for r in caplog.records if r.getMessage() == "teams turn undelivered; recorded as failed"]) == len(
+        store.inbox)
     warning = next(r for r in caplog.records if r.getMessage() == "bot framework access token could not be obtained")
     assert warning.error in ("timeout", "ProxyError", "ConnectionError", "ReadTimeout", "ConnectTimeout")
     assert PASSWORD not in caplog.text
