@@ -159,3 +159,26 @@ async def test_a_refused_token_request_fails_at_once_and_is_not_repeated_for_a_f
         assert PASSWORD not in caplog.text
     finally:
         await factory.close()
+
+
+async def test_in_authenticated_mode_an_activity_whose_process_died_is_replayed_with_the_bots_token(
+        start_bot, connector, key_server, login):
+    from botbuilder.schema import Activity
+
+    from adapters.teams.handler import event_key
+
+    store = MemoryStore()
+    bot, _ = await _authenticated_bot(start_bot, key_server, _config(), store)
+    activity = A.personal_message(connector.service_url, "how do I paginate a big table?")
+    key = event_key(Activity().deserialize(activity))
+    # Claimed and acknowledged by a process that died before answering: no channel token comes with a replay.
+    assert await store.claim_turn(key, "teams", {"activity": activity}, "dead-process", lease=0)
+
+    assert await bot.endpoint.inbox.resume_expired() == 1
+    await bot.endpoint.drain(timeout=10)
+
+    [answer] = connector.messages()
+    assert answer.body["conversation"]["id"] == activity["conversation"]["id"]
+    assert answer.body["replyToId"] == activity["id"] and store.inbox[key][2] == "answered"
+    assert {r.headers.get("Authorization") for r in connector.requests} == {"Bearer local-token-1"}
+    assert await bot.endpoint.inbox.resume_expired() == 0
