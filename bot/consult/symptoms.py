@@ -111,6 +111,7 @@ _CHANGE = re.compile(
     r"\b(?:since|after|ever since|right after)\s+(?:we|i|someone|they|the team)\s+((?:added|deployed|upgraded|migrated|switched|enabled|"
     r"introduced|released|shipped|turned on|moved|started|changed|removed|renamed|dropped|bumped|rolled out|included|put)"
     r"\b[^.?!;\n]{3,90})", re.I)
+_NEXT_CLAUSE = re.compile(r",\s|\s(?:which|so|but|and now|now|and then|then|when|because)\s", re.I)
 _ERROR = re.compile(
     r"\b(?:ERROR|FATAL|PANIC):[^\n]+|\b[A-Z][\w.]*(?:Error|Exception)\b(?::|\s+-)[^\n]*"
     r"|\b(?:remaining connection slots are reserved[^\n.]*|too many clients already|could not serialize access[^\n.]*"
@@ -136,7 +137,9 @@ def change_before(text: str) -> str | None:
     match = _CHANGE.search(text or "")
     if not match:
         return None
-    said = re.sub(r"\s+", " ", match.group(1)).strip().rstrip(",")
+    said = re.sub(r"\s+", " ", match.group(1)).strip()
+    # The change ends where the next clause starts ("…, and p99 doubled", "… which was last week").
+    said = _NEXT_CLAUSE.split(said, 1)[0].strip()
     return re.sub(r"^(?:we|i|they)\s+", "", said)
 
 

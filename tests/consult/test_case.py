@@ -67,6 +67,13 @@ def test_a_duplicate_done_by_a_job_is_a_redelivery_first():
 
 def test_what_changed_is_kept_in_the_teams_words():
     assert change_before("p95 tripled since we added line items to the response") == "added line items to the response"
+    # The change ends where the next clause begins.
+    assert change_before("slow since we deployed the pricing service, and p99 doubled") == \
+        "deployed the pricing service"
+    assert change_before("failing right after we upgraded to postgres 16 which was last week") == \
+        "upgraded to postgres 16"
+    assert change_before("since we added an index on orders(status) and a trigger") == \
+        "added an index on orders(status) and a trigger"
 
 
 def test_team_nouns_are_their_tables_endpoints_and_resources():
