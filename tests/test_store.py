@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from bot.store.port import StoreError
+from bot.store.port import StoreError, Usage
 from bot.store.sql import SqlStore
 
 
@@ -100,3 +100,41 @@ async def test_a_database_migrated_by_a_newer_release_gets_one_clear_line(tmp_pa
         await upgrade(store.engine)
     assert "deploy the newer release" in await behind(store.engine)
     await store.close()
+
+
+async def test_the_console_and_the_server_stores_share_one_sqlite_file(tmp_path):
+    """`ask`/`chat` (sqlite3) and `serve` (SQLAlchemy) may run at once on the embedded file: their writes
+    interleave under SQLite's locking, each reads the other's rows, and shared counters lose no increment."""
+    from datetime import datetime, timezone
+
+    from bot.store.sqlite import SqliteStore
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
+    console = await SqliteStore.open(url)
+    server = SqlStore.from_url(url)
+    try:
+        key = ("slack", "T1", "C1", "1.1")
+        thread = await server.thread_id(key)
+        assert await console.thread_id(key) == thread
+        window = datetime(2026, 11, 30, 14, tzinfo=timezone.utc)
+
+        async def write(store, who: str) -> None:  # noqa: ANN001
+            for i in range(25):
+                await store.add_turn(thread, "user", f"{who} {i}", {"who": who})
+                await store.add_usage("tenant-hour", "slack:T1", window, turns=1, tokens=10)
+
+        await asyncio.gather(write(console, "console"), write(server, "server"))
+        orders = []
+        for store in (console, server):
+            turns = await store.turns(thread)
+            assert len(turns) == 50 and {t.meta["who"] for t in turns} == {"console", "server"}
+            orders.append([(t.id, t.text, t.created_at) for t in turns])
+            assert await store.usage("tenant-hour", "slack:T1", window) == Usage(50, 500)
+        assert orders[0] == orders[1]  # the same history, in the same order, whichever store reads it
+        await console.save_facts(thread, {"database": "PostgreSQL 15"})
+        assert await server.facts(thread) == {"database": "PostgreSQL 15"}
+        assert await server.claim_turn("slack:Ev1", "slack", {"event": {"text": "hi"}}, "server", 30)
+        assert not await console.claim_event("slack:Ev1", "slack")
+    finally:
+        await console.close()
+        await server.close()
