@@ -115,6 +115,22 @@ async def test_unreachable_database_exits_1_with_one_line(env):
     assert code == 1 and err.strip().count("\n") == 0 and "Traceback" not in err and "pw@" not in err
 
 
+@pytest.mark.parametrize("args", [["ask", "hello"], ["db", "upgrade"], ["db", "purge"], ["serve"]])
+async def test_a_data_dir_that_cannot_hold_the_database_exits_1_with_one_line(env, tmp_path, args):
+    (tmp_path / "a-file").write_text("not a folder")
+    env["CONSULTANT_DATA_DIR"] = str(tmp_path / "a-file" / "data")
+    code, _, err = await run(args, env)
+    assert code == 1 and err.strip().count("\n") == 0 and "Traceback" not in err, err[-600:]
+    assert "database unreachable" in err and "Not a directory" in err
+
+
+async def test_a_database_file_that_is_not_sqlite_exits_1_with_one_line(env):
+    Path(env["CONSULTANT_DATA_DIR"]).mkdir(parents=True)
+    (Path(env["CONSULTANT_DATA_DIR"]) / "consultant.sqlite3").write_text("garbage " * 100)
+    code, _, err = await run(["ask", "hello"], env)
+    assert code == 1 and err.strip().count("\n") == 0 and "file is not a database" in err, err[-600:]
+
+
 async def test_db_upgrade_creates_the_tables(env):
     from bot.store.migrate import head
 

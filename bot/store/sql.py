@@ -70,7 +70,10 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> Async
     if url.startswith("sqlite"):
         path = url.split("///", 1)[-1]
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"database unreachable at sqlite:///{path}: {exc.strerror or exc}") from exc
         # Every operation runs in engine.begin(), which always commits or rolls back, so the pool's extra
         # rollback on check-in is a wasted round trip to aiosqlite's thread.
         engine = create_async_engine(url, connect_args={"timeout": 30}, pool_reset_on_return=None)

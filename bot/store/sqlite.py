@@ -112,11 +112,12 @@ class SqliteStore(Store):
             return await asyncio.get_running_loop().run_in_executor(self._worker, self._transaction, fn, write)
         except sqlite3.IntegrityError:
             raise
-        except sqlite3.OperationalError as exc:
-            raise StoreError(f"database unreachable at sqlite:///{self.path}: {exc}") from exc
+        except (sqlite3.OperationalError, OSError) as exc:  # OSError: its folder cannot be created
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise StoreError(f"database unreachable at sqlite:///{self.path}: {reason}") from exc
         except sqlite3.Error as exc:
-            raise StoreError(f"database error: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") \
-                from exc
+            reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise StoreError(f"database error in {self.path}: {reason}") from exc
 
     # -- threads, turns and facts ----------------------------------------------------------------------------
 
