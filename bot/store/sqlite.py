@@ -68,16 +68,19 @@ class SqliteStore(Store):
     async def open(cls, url: str, *, migrate: bool = True) -> SqliteStore:
         """The store for a SQLite URL; with `migrate`, a file behind the head revision is migrated first."""
         store = cls(sqlite_path(url))
-        if migrate and await store.schema_behind() is not None:
-            from bot.store.migrate import upgrade
-            from bot.store.sql import make_engine
+        try:
+            if migrate and await store.schema_behind() is not None:
+                from bot.store.migrate import upgrade
+                from bot.store.sql import make_engine
 
-            engine = make_engine(url)
-            try:
-                await upgrade(engine)
-            finally:
-                await engine.dispose()
-            store._schema_current = False
+                engine = make_engine(url)
+                try:
+                    await upgrade(engine)
+                finally:
+                    await engine.dispose()
+        except BaseException:
+            await store.close()
+            raise
         return store
 
     # -- one transaction in the worker thread --------------------------------------------------------------
