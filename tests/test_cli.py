@@ -210,3 +210,30 @@ async def test_the_input_limit_is_configurable(env):
     env["CONSULTANT_MAX_INPUT_CHARS"] = "200"
     code, out, _ = await run(["ask", "--json", "slow query " * 30], env)
     assert code == 0 and "the limit is 200" in json.loads(out)["text"]
+
+
+async def test_kill_9_during_an_ask_leaves_a_database_the_next_ask_uses(env):
+    """The console store under the way processes really die: SIGKILL while the LLM is answering."""
+    async with FakeOpenAIServer(Scripted(text="never delivered", delay=60)) as server:
+        llm_env = dict(env, OPENAI_API_KEY="test-key", OPENAI_BASE_URL=server.base_url)
+        proc = await asyncio.create_subprocess_exec(
+            *CLI, "ask", "--thread", "K", "orders list slow on postgres 15", env=llm_env, cwd=ROOT,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+        deadline = time.monotonic() + 30
+        while not server.requests and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert server.requests, "the ask never reached the LLM"
+        proc.kill()
+        await proc.wait()
+
+    code, out, err = await run(["ask", "--thread", "K", "--json", "it is a seq scan on 2 million rows"], env)
+    assert code == 0, err
+    assert rows(env, "PRAGMA integrity_check") == [("ok",)]
+    stored = rows(env, "SELECT m.role, m.text FROM messages m JOIN threads t ON t.id = m.thread_id "
+                       "WHERE t.thread = 'K' ORDER BY m.created_at, m.id")
+    # The killed turn's question stays in the thread (it was stored before the LLM was called), so the next
+    # answer still knows the database it named.
+    assert stored[0] == ("user", "orders list slow on postgres 15")
+    assert [role for role, _ in stored[-2:]] == ["user", "assistant"] and stored[-2][1].startswith("it is a seq scan")
+    assert "PostgreSQL 15" in json.loads(out)["text"]
+    assert not any("never delivered" in text for _, text in stored)
