@@ -288,19 +288,22 @@ class FTS5Retriever(Retriever):
     def _open_or_build(self, digest: str, sources: list[SourceFile]) -> tuple[sqlite3.Connection, Path | None]:
         """The index for these sources: an existing file (whose snapshot also gives the parsed notes), or a new one
         built from freshly parsed notes."""
+        parsed = False
         if self._data_dir is not None:
             path = self._data_dir / f"knowledge-index-{digest[:16]}.sqlite3"
             try:
                 conn = self._open_existing(path, digest)
                 if conn is None:
                     self._set_notes(notes_from_sources(sources))
+                    parsed = True
                     conn = self._build_file(path, digest, sources)
                 _prune(self._data_dir, keep=path)
                 return conn, path
             except (OSError, sqlite3.Error) as exc:
                 log.warning("knowledge index not persisted; using an in-memory index",
                             extra={"data_dir": str(self._data_dir), "error": str(exc)})
-        self._set_notes(notes_from_sources(sources))
+        if not parsed:
+            self._set_notes(notes_from_sources(sources))
         return self._build(sqlite3.connect(":memory:", check_same_thread=False), digest), None
 
     def _open_existing(self, path: Path, digest: str) -> sqlite3.Connection | None:

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from bot.store import tables as t
 from bot.store.inbox import SqlInbox
 from bot.store.port import Store, StoreError, ThreadIdCache, ThreadKey, Turn, Usage, inbox_key, new_id
+from bot.store.sqlite import sqlite_path
 
 _UNREACHABLE = (OperationalError, InterfaceError, OSError, ConnectionError)
 
@@ -68,8 +69,8 @@ class WriterQueue:
 
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 5) -> AsyncEngine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
-        if path and path != ":memory:":
+        path = sqlite_path(url)
+        if path != ":memory:":
             try:
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:

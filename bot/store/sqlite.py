@@ -25,7 +25,7 @@ from bot.store.port import (InboxItem, Store, StoreError, ThreadIdCache, ThreadK
 
 log = logging.getLogger("bot.store")
 T = TypeVar("T")
-UNFINISHED = ("received", "working")
+UNFINISHED = "state IN ('received', 'working')"  # a turn still to be answered
 
 
 def _stamp(moment: datetime) -> str:
@@ -249,12 +249,12 @@ class SqliteStore(Store):
         held = [inbox_key(k) for k in keys]
         await self._run(lambda c: c.execute(
             f"UPDATE processed_events SET state = 'received', owner = NULL, lease_until = ?, updated_at = ? "
-            f"WHERE key IN ({_marks(held)}) AND owner = ? AND state IN ('received', 'working')",
+            f"WHERE key IN ({_marks(held)}) AND owner = ? AND {UNFINISHED}",
             (_stamp(now - timedelta(seconds=1)), _stamp(now), *held, owner)))
 
     async def take_expired_turns(self, platform: str, owner: str, lease: float, limit: int = 10) -> list[InboxItem]:
         now = _now()
-        expired = "platform = ? AND state IN ('received', 'working') AND lease_until < ?"
+        expired = f"platform = ? AND {UNFINISHED} AND lease_until < ?"
 
         def take(c: sqlite3.Connection) -> list[InboxItem]:
             keys = [k for (k,) in c.execute(f"SELECT key FROM processed_events WHERE {expired} "
@@ -288,7 +288,7 @@ class SqliteStore(Store):
 
     async def backlog(self) -> tuple[int, float]:
         depth, oldest = await self._run(lambda c: c.execute(
-            "SELECT count(*), min(created_at) FROM processed_events WHERE state IN ('received', 'working')").fetchone(),
+            f"SELECT count(*), min(created_at) FROM processed_events WHERE {UNFINISHED}").fetchone(),
             write=False)
         if oldest is None:
             return int(depth), 0.0
